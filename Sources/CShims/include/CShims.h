@@ -1,0 +1,245 @@
+/*
+ * CShims: Hypha's C core.
+ *
+ * Compression (lz4, zstd) into caller-owned buffers with reusable contexts, CRC32C with a
+ * hardware path chosen at run time, memory-mapped segment files, and the batch header v2
+ * layout with its encoder and checker (docs/wal-format.md is the byte-by-byte reference).
+ *
+ * Conventions (as lz4.h):
+ *   - every exported symbol starts with hy_ / HY_;
+ *   - the caller owns every buffer and passes its capacity; nothing here writes outside
+ *     [dst, dst + dstCapacity);
+ *   - errors travel in the return value as a negative HY_E* code;
+ *   - contexts are opaque, reusable, and used by one thread at a time.
+ *
+ * This header is self-contained: it includes only <stdint.h> and <stddef.h>; lz4.h and
+ * zstd.h stay inside the .c files.
+ */
+#ifndef HYPHA_CSHIMS_H
+#define HYPHA_CSHIMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------------
+ * Error codes (negative return values)
+ * ------------------------------------------------------------------------------------- */
+enum {
+    HY_OK = 0,
+    HY_ENOSPACE = -1,      /* destination capacity too small */
+    HY_ECORRUPT = -2,      /* compressed input is malformed */
+    HY_ECODEC = -3,        /* unknown codec id */
+    HY_ENOMEM = -4,        /* allocation failed */
+    HY_EIO = -5,           /* system call failed; errno holds the reason */
+    HY_ETOOLARGE = -6,     /* input exceeds the codec's or format's limit */
+};
+
+/* Codec identifiers stored in the batch header. */
+enum {
+    HY_CODEC_NONE = 0,
+    HY_CODEC_LZ4 = 1,
+    HY_CODEC_ZSTD = 2,
+};
+
+/* ---------------------------------------------------------------------------------------
+ * CRC32C (Castagnoli, reflected polynomial 0x82F63B78)
+ * ------------------------------------------------------------------------------------- */
+
+/*! hy_crc32c() :
+ *  Extends `crc` (0 to start) over `len` bytes at `data` and returns the new value.
+ *  Uses the SSE4.2 instruction when the CPU has it (checked once), else slice-by-8.
+ *  Known answer: hy_crc32c(0, "123456789", 9) == 0xE3069283.
+ *  Thread-safe; never reads outside [data, data + len). */
+uint32_t hy_crc32c(uint32_t crc, const void *data, size_t len);
+
+/*! hy_crc32c_portable() : the slice-by-8 path, same contract as hy_crc32c(). */
+uint32_t hy_crc32c_portable(uint32_t crc, const void *data, size_t len);
+
+/*! hy_crc32c_hardware() : the SSE4.2 path, same contract as hy_crc32c().
+ *  @return : the CRC, or the portable result when the CPU lacks SSE4.2. */
+uint32_t hy_crc32c_hardware(uint32_t crc, const void *data, size_t len);
+
+/*! hy_crc32c_has_hardware() : 1 when hy_crc32c() uses SSE4.2 on this CPU, else 0. */
+int hy_crc32c_has_hardware(void);
+
+/* ---------------------------------------------------------------------------------------
+ * Compression with reusable contexts
+ * ------------------------------------------------------------------------------------- */
+
+/*! hy_codec_ctx : an opaque, reusable compression context (lz4 state, zstd CCtx and DCtx,
+ *  created lazily). One per thread: it is not safe to share between threads concurrently. */
+typedef struct hy_codec_ctx hy_codec_ctx;
+
+/*! hy_codec_ctx_create() :
+ *  `zstdLevel` : zstd compression level (1..19; 1 is the fast default worth using on logs).
+ *  @return : a context, or NULL when memory is short. Free with hy_codec_ctx_free(). */
+hy_codec_ctx *hy_codec_ctx_create(int zstdLevel);
+
+/*! hy_codec_ctx_free() : releases a context; NULL is accepted. */
+void hy_codec_ctx_free(hy_codec_ctx *ctx);
+
+/*! hy_compress_bound() :
+ *  @return : the largest output hy_compress() can produce for `srcSize` bytes with `codec`,
+ *            or a negative HY_E* code (HY_ECODEC, HY_ETOOLARGE above 2 GiB). */
+int64_t hy_compress_bound(int codec, size_t srcSize);
+
+/*! hy_compress() :
+ *  Compresses `srcSize` bytes from `src` into `dst` with `codec` (HY_CODEC_NONE copies).
+ *  `srcSize` : at most 0x7E000000 bytes (lz4's LZ4_MAX_INPUT_SIZE).
+ *  @return : bytes written (0 is valid for empty input), or HY_ENOSPACE when `dstCapacity`
+ *            is too small (use hy_compress_bound()), HY_ECODEC, HY_ENOMEM, HY_ETOOLARGE.
+ *  Never writes outside [dst, dst + dstCapacity). */
+int64_t hy_compress(hy_codec_ctx *ctx, int codec, const void *src, size_t srcSize,
+                    void *dst, size_t dstCapacity);
+
+/*! hy_decompress() :
+ *  Decompresses `srcSize` bytes into `dst`; the caller knows the original size and passes it
+ *  as `dstCapacity`.
+ *  @return : bytes written, or HY_ECORRUPT on malformed input, HY_ENOSPACE when the output
+ *            does not fit, HY_ECODEC, HY_ENOMEM.
+ *  Protected against malformed input: never reads outside src nor writes outside dst. */
+int64_t hy_decompress(hy_codec_ctx *ctx, int codec, const void *src, size_t srcSize,
+                      void *dst, size_t dstCapacity);
+
+/* ---------------------------------------------------------------------------------------
+ * Batch header v2 (72 bytes, little-endian on disk; docs/wal-format.md)
+ * ------------------------------------------------------------------------------------- */
+
+#define HY_BATCH_MAGIC 0x32425948u /* "HYB2" read as little-endian u32 */
+#define HY_BATCH_VERSION 2
+#define HY_BATCH_HEADER_SIZE 72
+/* The largest payload (stored or uncompressed) one batch may hold: 64 MiB. */
+#define HY_BATCH_MAX_PAYLOAD 67108864
+
+/*! hy_batch_header : the decoded form of a batch header. */
+typedef struct hy_batch_header {
+    uint32_t magic;
+    uint16_t version;
+    uint8_t codec;
+    uint8_t flags;
+    uint32_t shard;
+    uint32_t record_count;
+    uint64_t base_sequence;
+    int64_t min_timestamp;
+    int64_t max_timestamp;
+    uint64_t producer_id;
+    uint64_t producer_sequence;
+    uint32_t uncompressed_length;
+    uint32_t stored_length;
+    uint32_t payload_crc;
+    uint32_t header_crc;
+} hy_batch_header;
+
+/*! hy_batch_header_encode() : writes `h` as 72 bytes at `dst`, computing header_crc over
+ *  bytes 0..67 (the field in `h` is ignored). `dst` must hold HY_BATCH_HEADER_SIZE bytes. */
+void hy_batch_header_encode(const hy_batch_header *h, void *dst);
+
+/*! hy_batch_header_decode() : reads 72 bytes at `src` into `out` without checking them. */
+void hy_batch_header_decode(const void *src, hy_batch_header *out);
+
+/* Results of hy_batch_check(). */
+enum {
+    HY_BATCH_VALID = 0,
+    HY_BATCH_END = 1,             /* four zero bytes where a magic would be: clean end of data */
+    HY_BATCH_BAD_MAGIC = 2,
+    HY_BATCH_BAD_HEADER_CRC = 3,
+    HY_BATCH_BAD_VERSION = 4,     /* header CRC is right but version/codec/lengths are not */
+    HY_BATCH_TRUNCATED = 5,       /* header valid, payload runs past the end of the data */
+    HY_BATCH_BAD_PAYLOAD_CRC = 6,
+};
+
+/*! hy_batch_check() :
+ *  Checks the batch starting at `p` with `avail` readable bytes: magic, header CRC, version,
+ *  codec, lengths within HY_BATCH_MAX_PAYLOAD and `avail`, and (when `verifyPayload` is
+ *  non-zero) the payload CRC. Fills `out` whenever the header CRC is right.
+ *  @return : one of HY_BATCH_* above. Never reads outside [p, p + avail). */
+int hy_batch_check(const void *p, size_t avail, int verifyPayload, hy_batch_header *out);
+
+/*! hy_batch_resync() :
+ *  Looks for the next plausible batch after a damaged one: the first offset >= `from` where
+ *  a magic number and a correct header CRC stand.
+ *  @return : that offset, or -1 when none exists before `avail`. */
+int64_t hy_batch_resync(const void *p, size_t avail, size_t from);
+
+/*! hy_batch_write() :
+ *  Encodes a whole batch at `dst`: compresses `src` with `h->codec` straight into place after
+ *  the header (storing it uncompressed instead, with codec NONE, when compression does not
+ *  shrink it), computes both CRCs and writes the header last. `h` supplies shard, sequence,
+ *  counts, timestamps and producer fields; lengths, CRCs, magic and version are filled in
+ *  and copied back into `h`.
+ *  @return : total bytes written (header + payload), or HY_ENOSPACE when it does not fit in
+ *            `dstCapacity`, HY_ETOOLARGE above HY_BATCH_MAX_PAYLOAD, HY_ECODEC, HY_ENOMEM.
+ *  Never writes outside [dst, dst + dstCapacity). */
+int64_t hy_batch_write(hy_codec_ctx *ctx, hy_batch_header *h, const void *src, size_t srcSize,
+                       void *dst, size_t dstCapacity);
+
+/* ---------------------------------------------------------------------------------------
+ * Segment files (preallocated, memory-mapped)
+ * ------------------------------------------------------------------------------------- */
+
+/*! hy_segment : an open, mapped segment file. Fields are read-only for callers. */
+typedef struct hy_segment {
+    int fd;
+    int writable;
+    uint8_t *base;
+    size_t size;
+} hy_segment;
+
+/*! hy_segment_create() :
+ *  Creates `path` (which must not exist), preallocates `size` bytes with posix_fallocate,
+ *  maps it read-write and shared, and fsyncs the file and its directory entry.
+ *  @return : HY_OK, or HY_EIO with errno set (EEXIST when the file exists). */
+int hy_segment_create(const char *path, size_t size, hy_segment *out);
+
+/*! hy_segment_open() :
+ *  Maps an existing segment file over its whole length, read-write when `writable`.
+ *  @return : HY_OK, or HY_EIO with errno set. */
+int hy_segment_open(const char *path, int writable, hy_segment *out);
+
+/*! hy_segment_sync() :
+ *  Makes [offset, offset + len) durable (msync MS_SYNC over the enclosing pages, which on
+ *  Linux writes the range back and waits, like fdatasync for that range).
+ *  @return : HY_OK, or HY_EIO with errno set. */
+int hy_segment_sync(const hy_segment *seg, size_t offset, size_t len);
+
+/*! hy_segment_release() :
+ *  Drops the pages wholly inside [offset, offset + len) from this process's resident set
+ *  (MADV_DONTNEED on a shared mapping: the data stays in the page cache and dirty pages are
+ *  still written back). Keeps RSS flat while long logs are written or scanned.
+ *  @return : HY_OK, or HY_EIO with errno set. */
+int hy_segment_release(const hy_segment *seg, size_t offset, size_t len);
+
+/*! hy_segment_advise_sequential() : tells the kernel the mapping will be read in order. */
+void hy_segment_advise_sequential(const hy_segment *seg);
+
+/*! hy_segment_write() : copies `len` bytes to `offset`.
+ *  @return : HY_OK, or HY_ENOSPACE when the range passes the end of the segment. */
+int hy_segment_write(hy_segment *seg, size_t offset, const void *src, size_t len);
+
+/*! hy_segment_zero() : zeroes [offset, end of segment) and syncs it.
+ *  @return : HY_OK, or HY_EIO with errno set. */
+int hy_segment_zero_tail(hy_segment *seg, size_t offset);
+
+/*! hy_find_nonzero() :
+ *  @return : the offset of the first non-zero byte in [p, p + len), or -1 when all are zero. */
+int64_t hy_find_nonzero(const void *p, size_t len);
+
+/*! hy_segment_close() : unmaps and closes; safe to call twice. */
+void hy_segment_close(hy_segment *seg);
+
+/*! hy_fsync_directory() : fsyncs a directory so renames and creations in it are durable.
+ *  @return : HY_OK, or HY_EIO with errno set. */
+int hy_fsync_directory(const char *path);
+
+/*! hy_errno() : the calling thread's errno, for messages after an HY_EIO. */
+int hy_errno(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HYPHA_CSHIMS_H */

@@ -1,0 +1,150 @@
+/* Segment files: create with preallocation, map, write, sync ranges, release pages. */
+#ifndef _GNU_SOURCE
+#error "CShims needs _GNU_SOURCE (set by the package manifest)"
+#endif
+#include "CShims.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static size_t page_size(void) {
+    static size_t ps;
+    if (!ps) ps = (size_t)sysconf(_SC_PAGESIZE);
+    return ps;
+}
+
+int hy_errno(void) { return errno; }
+
+int hy_fsync_directory(const char *path) {
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return HY_EIO;
+    int r = fsync(fd);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return r == 0 ? HY_OK : HY_EIO;
+}
+
+static int map_fd(int fd, size_t size, int writable, hy_segment *out) {
+    void *base = mmap(NULL, size, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
+    if (base == MAP_FAILED) return HY_EIO;
+    out->fd = fd;
+    out->writable = writable;
+    out->base = base;
+    out->size = size;
+    return HY_OK;
+}
+
+int hy_segment_create(const char *path, size_t size, hy_segment *out) {
+    memset(out, 0, sizeof *out);
+    out->fd = -1;
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return HY_EIO;
+    int r = posix_fallocate(fd, 0, (off_t)size);
+    if (r != 0) {
+        /* Filesystems without fallocate (tmpfs on old kernels) still get a sized file. */
+        if (r != EOPNOTSUPP && r != EINVAL) goto fail_errno_r;
+        if (ftruncate(fd, (off_t)size) != 0) goto fail;
+    }
+    if (fsync(fd) != 0) goto fail;
+    if (map_fd(fd, size, 1, out) != HY_OK) goto fail;
+    return HY_OK;
+fail_errno_r:
+    errno = r;
+fail: {
+        int saved = errno;
+        close(fd);
+        unlink(path);
+        errno = saved;
+        return HY_EIO;
+    }
+}
+
+int hy_segment_open(const char *path, int writable, hy_segment *out) {
+    memset(out, 0, sizeof *out);
+    out->fd = -1;
+    int fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+    if (fd < 0) return HY_EIO;
+    struct stat st;
+    if (fstat(fd, &st) != 0) goto fail;
+    if (st.st_size <= 0) {
+        errno = EINVAL;
+        goto fail;
+    }
+    if (map_fd(fd, (size_t)st.st_size, writable, out) != HY_OK) goto fail;
+    return HY_OK;
+fail: {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return HY_EIO;
+    }
+}
+
+int hy_segment_sync(const hy_segment *seg, size_t offset, size_t len) {
+    if (!seg->base || len == 0) return HY_OK;
+    if (offset >= seg->size) return HY_OK;
+    if (len > seg->size - offset) len = seg->size - offset;
+    size_t ps = page_size();
+    size_t start = offset & ~(ps - 1);
+    size_t end = offset + len;
+    if (msync(seg->base + start, end - start, MS_SYNC) != 0) return HY_EIO;
+    return HY_OK;
+}
+
+int hy_segment_release(const hy_segment *seg, size_t offset, size_t len) {
+    if (!seg->base || offset >= seg->size) return HY_OK;
+    if (len > seg->size - offset) len = seg->size - offset;
+    size_t ps = page_size();
+    size_t start = (offset + ps - 1) & ~(ps - 1);
+    size_t end = (offset + len) & ~(ps - 1);
+    if (end <= start) return HY_OK;
+    if (madvise(seg->base + start, end - start, MADV_DONTNEED) != 0) return HY_EIO;
+    return HY_OK;
+}
+
+void hy_segment_advise_sequential(const hy_segment *seg) {
+    if (seg->base) (void)madvise(seg->base, seg->size, MADV_SEQUENTIAL);
+}
+
+int hy_segment_write(hy_segment *seg, size_t offset, const void *src, size_t len) {
+    if (offset > seg->size || len > seg->size - offset) return HY_ENOSPACE;
+    if (len) memcpy(seg->base + offset, src, len);
+    return HY_OK;
+}
+
+int hy_segment_zero_tail(hy_segment *seg, size_t offset) {
+    if (offset >= seg->size) return HY_OK;
+    memset(seg->base + offset, 0, seg->size - offset);
+    return hy_segment_sync(seg, offset, seg->size - offset);
+}
+
+void hy_segment_close(hy_segment *seg) {
+    if (seg->base) munmap(seg->base, seg->size);
+    if (seg->fd >= 0) close(seg->fd);
+    seg->base = NULL;
+    seg->fd = -1;
+    seg->size = 0;
+}
+
+int64_t hy_find_nonzero(const void *ptr, size_t len) {
+    const uint8_t *p = ptr;
+    size_t i = 0;
+    while (i < len && ((uintptr_t)(p + i) & 7)) {
+        if (p[i]) return (int64_t)i;
+        i++;
+    }
+    while (len - i >= 64) {
+        uint64_t w[8];
+        memcpy(w, p + i, 64);
+        if ((w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7]) != 0) break;
+        i += 64;
+    }
+    for (; i < len; i++)
+        if (p[i]) return (int64_t)i;
+    return -1;
+}

@@ -1,0 +1,49 @@
+/// An error from the write-ahead log: what went wrong, where, and the system reason.
+///
+/// `Code` is extensible: new codes can be added without breaking callers that switch over
+/// the ones they know.
+public struct WALError: Error, Sendable, CustomStringConvertible {
+    /// The kind of failure.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Sendable {
+            case io, shardCountMismatch, corruptMetadata, batchTooLarge, codec, invalidArgument, closed
+        }
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// A system call failed (`errno` is in the message).
+        public static let io = Code(.io)
+        /// The data directory was created with another shard count.
+        public static let shardCountMismatch = Code(.shardCountMismatch)
+        /// The data directory's metadata file cannot be read.
+        public static let corruptMetadata = Code(.corruptMetadata)
+        /// A batch does not fit in one segment or exceeds the format's limit.
+        public static let batchTooLarge = Code(.batchTooLarge)
+        /// Compression or decompression failed.
+        public static let codec = Code(.codec)
+        /// An argument is out of range.
+        public static let invalidArgument = Code(.invalidArgument)
+        /// The log was closed.
+        public static let closed = Code(.closed)
+
+        public var description: String { base.rawValue }
+    }
+
+    /// The kind of failure.
+    public var code: Code
+    /// What happened, for a person.
+    public var message: String
+    /// The path involved, if any.
+    public var path: String?
+
+    public init(_ code: Code, _ message: String, path: String? = nil) {
+        self.code = code
+        self.message = message
+        self.path = path
+    }
+
+    public var description: String {
+        if let path { return "\(message) (\(path))" }
+        return message
+    }
+}

@@ -1,0 +1,14 @@
+import ArgumentParser
+
+@main
+struct Hypha: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hypha",
+        abstract: "Log and metrics ingestion with a durable, shard-aware write-ahead log.",
+        discussion: """
+            One binary does all of it. `hypha serve` runs a node on a data directory (the embedded \
+            default: ./hypha-data, loopback only); `hypha wal` reads a data directory offline.
+            """,
+        subcommands: [Serve.self, WAL.self]
+    )
+}
