@@ -40,11 +40,19 @@ func scanShard(layout: WALLayout, shard: Int, repair: Bool) throws(WALError) -> 
         let path = layout.segmentPath(shard: shard, base: base)
         let name = WALLayout.segmentName(base: base)
         result.nextSequence = max(result.nextSequence, base)
+        let fileSize = FileSystem.attributes(path)?.size ?? 0
+        if fileSize < SegmentHeader.size {
+            // Too short to hold a header: an interrupted create, or a file cut short.
+            try setAside(path: path, empty: fileSize == 0, shard: shard, layout: layout, repair: repair, into: &result)
+            continue
+        }
         let file = try SegmentFile.open(path: path, writable: repair && isLast)
         file.adviseSequential()
 
         guard let header = file.header(), header.shard == UInt32(shard), header.baseSequence == base else {
-            try setAside(file, shard: shard, layout: layout, isLast: isLast, repair: repair, into: &result)
+            let empty = isLast && file.isZero(from: 0)
+            file.release(offset: 0, length: file.size)
+            try setAside(path: path, empty: empty, shard: shard, layout: layout, repair: repair, into: &result)
             continue
         }
 
@@ -98,24 +106,21 @@ func scanShard(layout: WALLayout, shard: Int, repair: Bool) throws(WALError) -> 
     return result
 }
 
-/// Handles a segment whose header is unreadable: an all-zero file left by an interrupted
-/// roll is removed; anything else is moved into the shard's quarantine directory intact.
+/// Handles a segment whose header is unreadable: an empty file left by an interrupted roll
+/// is removed; anything else is moved into the shard's quarantine directory intact.
 private func setAside(
-    _ file: SegmentFile, shard: Int, layout: WALLayout, isLast: Bool, repair: Bool,
-    into result: inout ShardScanResult
+    path: String, empty: Bool, shard: Int, layout: WALLayout, repair: Bool, into result: inout ShardScanResult
 ) throws(WALError) {
-    let path = file.path
-    let empty = isLast && file.isZero(from: 0)
-    file.release(offset: 0, length: file.size)
+    let size = FileSystem.attributes(path)?.size ?? 0
     if empty {
         result.problems.append(WALProblem(
-            path: path, offset: 0, length: file.size, reason: "empty segment left by an interrupted roll",
+            path: path, offset: 0, length: size, reason: "empty segment left by an interrupted roll",
             action: repair ? .removedEmpty : .found))
         if repair { try FileSystem.remove(path) }
         return
     }
     result.problems.append(WALProblem(
-        path: path, offset: 0, length: file.size, reason: "segment header is damaged or names another shard",
+        path: path, offset: 0, length: size, reason: "segment header is damaged, short or names another shard",
         action: repair ? .segmentMovedAside : .found))
     guard repair else { return }
     let directory = layout.quarantineDirectory(shard: shard)

@@ -1,0 +1,89 @@
+import Foundation
+import Ingest
+import Logging
+import Workload
+
+/// A fresh directory under /tmp, removed when the value is released by `remove()`.
+struct TemporaryDirectory {
+    let path: String
+
+    init(_ label: String = "hypha-test") {
+        let template = NSTemporaryDirectory() + "\(label)-XXXXXX"
+        var bytes = Array(template.utf8CString)
+        guard let made = mkdtemp(&bytes) else { fatalError("mkdtemp failed") }
+        path = String(cString: made)
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+
+    /// A copy of this directory's contents in a new temporary directory.
+    func copy() -> TemporaryDirectory {
+        let target = TemporaryDirectory("hypha-copy")
+        try? FileManager.default.removeItem(atPath: target.path)
+        try! FileManager.default.copyItem(atPath: path, toPath: target.path)
+        return target
+    }
+}
+
+let quietLogger: Logger = {
+    var logger = Logger(label: "test")
+    logger.logLevel = .critical
+    return logger
+}()
+
+/// Small, test-sized WAL options.
+func testOptions(shards: Int = 1, segmentSize: Int = 256 << 10, durability: Durability = .none) -> WALOptions {
+    WALOptions(shardCount: shards, segmentSize: segmentSize, durability: durability, retention: .unlimited)
+}
+
+/// A batch of `count` distinct log records, returned with the records for comparison.
+func makeBatch(_ count: Int, tag: String, codec: WALCodec = .lz4, time: Int64 = 1_800_000_000_000_000_000) -> (BatchDraft, [Record]) {
+    var payload: [UInt8] = []
+    var records: [Record] = []
+    for i in 0 ..< count {
+        let r = LogRecord(
+            timestamp: time + Int64(i), severity: UInt8(i % 8), facility: 3, host: "host-\(i % 3)", app: "app",
+            message: "\(tag) message number \(i) with some repeated text repeated text", fields: [("k", "v\(i)")])
+        RecordEncoder.append(r, to: &payload)
+        records.append(.log(r))
+    }
+    return (BatchDraft(payload: payload, recordCount: count, minTimestamp: time, maxTimestamp: time + Int64(count - 1), codec: codec), records)
+}
+
+/// Every record of a shard with its sequence, read back with ``WALReader``.
+func readAll(_ directory: String, shard: Int = 0) throws -> [(UInt64, Record)] {
+    let reader = try WALReader(dataDirectory: directory)
+    var out: [(UInt64, Record)] = []
+    try reader.forEachBatch(shard: shard) { batch in
+        var cursor = try reader.records(of: batch)
+        var seq = batch.header.baseSequence
+        while let r = try cursor.next() {
+            out.append((seq, r))
+            seq += 1
+        }
+        return true
+    }
+    return out
+}
+
+/// Appends a batch and returns its base sequence.
+@discardableResult
+func appendOK(_ shard: ShardLog, _ draft: BatchDraft) throws -> UInt64 {
+    guard case .appended(let base, _, _) = try shard.append(draft) else { fatalError("unexpected duplicate") }
+    return base
+}
+
+/// Overwrites bytes of a file in place.
+func patch(_ path: String, at offset: Int, _ transform: (UInt8) -> UInt8) {
+    let handle = FileHandle(forUpdatingAtPath: path)!
+    try! handle.seek(toOffset: UInt64(offset))
+    let byte = try! handle.read(upToCount: 1)![0]
+    try! handle.seek(toOffset: UInt64(offset))
+    try! handle.write(contentsOf: [transform(byte)])
+    try! handle.close()
+}
+
+func segmentPaths(_ directory: String, shard: Int = 0) -> [String] {
+    let dir = WALLayout(dataDirectory: directory).shardDirectory(shard)
+    return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".seg") }.sorted().map { dir + "/" + $0 }
+}
