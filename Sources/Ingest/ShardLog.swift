@@ -86,6 +86,9 @@ public final class ShardLog: Sendable {
     public func append(_ draft: BatchDraft) throws(WALError) -> AppendOutcome {
         try state.withLock { (s: inout State) throws(WALError) -> AppendOutcome in
             guard !s.closed else { throw WALError(.closed, "shard \(shard) is closed") }
+            guard draft.recordCount > 0, draft.recordCount <= Int(UInt32.max) else {
+                throw WALError(.invalidArgument, "a batch must hold between 1 and \(UInt32.max) records, got \(draft.recordCount)")
+            }
             if draft.producerID != 0, let mark = s.producers[draft.producerID], draft.producerSequence <= mark {
                 return .duplicate(highWaterMark: mark)
             }

@@ -51,6 +51,12 @@ func scanShard(layout: WALLayout, shard: Int, repair: Bool) throws(WALError) -> 
 
         guard let header = file.header(), header.shard == UInt32(shard), header.baseSequence == base else {
             let empty = isLast && file.isZero(from: 0)
+            // Its batches may still carry sequences and producer marks: never hand those out again.
+            _ = file.scanBatches(verifyPayload: true) { item in
+                guard case .batch(_, let h) = item else { return }
+                result.nextSequence = max(result.nextSequence, h.endSequence)
+                if h.producerID != 0 { result.producers[h.producerID] = max(result.producers[h.producerID] ?? 0, h.producerSequence) }
+            }
             file.release(offset: 0, length: file.size)
             try setAside(path: path, empty: empty, shard: shard, layout: layout, repair: repair, into: &result)
             continue

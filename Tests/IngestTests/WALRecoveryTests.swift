@@ -159,6 +159,14 @@ import Testing
         #expect(wal.recovery.problems.map(\.action) == [.segmentMovedAside])
         #expect(wal.shard(0).nextSequence == 80)
         try wal.close()
+        // Even when the damaged segment is the last one, its sequences are not handed out again.
+        let last = segmentPaths(dir.path).last!
+        patch(last, at: 20) { $0 ^ 0x01 }
+        wal = try reopen(dir.path)
+        #expect(wal.recovery.problems.map(\.action) == [.segmentMovedAside])
+        #expect(wal.shard(0).nextSequence == 80, "sequences of the set-aside segment stay used")
+        #expect(try appendOK(wal.shard(0), makeBatch(1, tag: "next").0) == 80)
+        try wal.close()
         #expect(FileManager.default.fileExists(atPath: WALLayout(dataDirectory: dir.path).shardDirectory(0) + "/quarantine/" + (segments[0] as NSString).lastPathComponent))
         #expect(try readAll(dir.path).first?.0 ?? 0 > 0, "the rest is readable")
     }
@@ -173,6 +181,16 @@ import Testing
         try appendOK(wal.shard(0), makeBatch(1, tag: "x").0)
         try wal.close()
         #expect(try readAll(dir.path).count == records.flatMap { $0 }.count + 1)
+    }
+
+    @Test func aZeroLengthSegmentFileDoesNotStopTheNode() throws {
+        let (dir, records, _) = try threeBatches()
+        defer { dir.remove() }
+        FileManager.default.createFile(atPath: WALLayout(dataDirectory: dir.path).shardDirectory(0) + "/00000000000000000009.seg", contents: Data())
+        let wal = try reopen(dir.path)
+        #expect(wal.recovery.problems.map(\.action) == [.removedEmpty])
+        try wal.close()
+        #expect(try readAll(dir.path).map(\.1) == records.flatMap { $0 })
     }
 
     @Test func reopeningWithAnotherShardCountIsAClearError() throws {

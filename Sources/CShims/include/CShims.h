@@ -173,7 +173,8 @@ int64_t hy_batch_resync(const void *p, size_t avail, size_t from);
  *  and copied back into `h`.
  *  @return : total bytes written (header + payload), or HY_ENOSPACE when it does not fit in
  *            `dstCapacity`, HY_ETOOLARGE above HY_BATCH_MAX_PAYLOAD, HY_ECODEC, HY_ENOMEM.
- *  Never writes outside [dst, dst + dstCapacity). */
+ *  Never writes outside [dst, dst + dstCapacity). On HY_ENOSPACE, bytes a failed compression
+ *  wrote are zeroed again, so a segment holds nothing past its last batch. */
 int64_t hy_batch_write(hy_codec_ctx *ctx, hy_batch_header *h, const void *src, size_t srcSize,
                        void *dst, size_t dstCapacity);
 
@@ -191,7 +192,7 @@ typedef struct hy_segment {
 
 /*! hy_segment_create() :
  *  Creates `path` (which must not exist), preallocates `size` bytes with posix_fallocate,
- *  maps it read-write and shared, and fsyncs the file and its directory entry.
+ *  maps it read-write and shared, and fsyncs the file. The caller fsyncs the directory.
  *  @return : HY_OK, or HY_EIO with errno set (EEXIST when the file exists). */
 int hy_segment_create(const char *path, size_t size, hy_segment *out);
 
@@ -220,7 +221,7 @@ void hy_segment_advise_sequential(const hy_segment *seg);
  *  @return : HY_OK, or HY_ENOSPACE when the range passes the end of the segment. */
 int hy_segment_write(hy_segment *seg, size_t offset, const void *src, size_t len);
 
-/*! hy_segment_zero() : zeroes [offset, end of segment) and syncs it.
+/*! hy_segment_zero_tail() : zeroes [offset, end of segment) and syncs it.
  *  @return : HY_OK, or HY_EIO with errno set. */
 int hy_segment_zero_tail(hy_segment *seg, size_t offset);
 
