@@ -146,17 +146,21 @@ struct StressWriter: ParsableCommand {
     @Option(help: "Uncompressed bytes per batch.") var batchBytes: Int = 16384
     @Option(help: "Codec for every batch.") var codec: WALCodec = .lz4
     @Option(help: "Seed for the generated records.") var seed: UInt64 = 1
+    @Option(help: "Generate this many distinct batches up front and cycle through them (0 = generate every batch; cycling fills large logs quickly).")
+    var distinct: Int = 0
+    @Flag(help: "Print nothing per batch.") var quiet = false
 
     func run() throws {
         let log = try WriteAheadLog.open(dataDirectory: data.directory, options: try wal.options(), logger: .init(label: "hypha"))
         var corpus = SyslogCorpus(seed: seed)
         var output = OutputBuffer()
+        let prepared = (0 ..< max(0, distinct)).map { _ in corpus.nextBatch(targetBytes: batchBytes) }
         var n = 0
         while batches == 0 || n < batches {
-            var draft = corpus.nextBatch(targetBytes: batchBytes)
+            var draft = prepared.isEmpty ? corpus.nextBatch(targetBytes: batchBytes) : prepared[n % prepared.count]
             draft.codec = codec
             let shard = n % log.shardCount
-            if case .appended(let base, let count, _) = try log.shard(shard).append(draft) {
+            if case .appended(let base, let count, _) = try log.shard(shard).append(draft), !quiet {
                 output.write("\(shard) \(base) \(count)")
                 output.flush()
             }
