@@ -56,6 +56,7 @@ public final class ShardLog: Sendable {
         var producers: [UInt64: UInt64]
         let context: CodecContext
         var closed = false
+        var syncs = SyncStats()
     }
 
     init(shard: Int, layout: WALLayout, options: WALOptions, recovered: ShardScanResult) {
@@ -118,7 +119,9 @@ public final class ShardLog: Sendable {
             if draft.producerID != 0 { s.producers[draft.producerID] = draft.producerSequence }
             switch options.durability {
             case .batch:
+                let started = Monotonic.nanoseconds()
                 try s.active!.sync(offset: offset, length: written!)
+                s.syncs.record(Monotonic.nanoseconds() - started)
                 s.syncedOffset = s.writeOffset
                 s.durableSequence = s.nextSequence
                 releaseBehind(&s, upTo: s.syncedOffset)
@@ -140,8 +143,11 @@ public final class ShardLog: Sendable {
     public func sync() throws(WALError) -> UInt64 {
         let (file, from, to, sequence) = state.withLock { s in (s.active, s.syncedOffset, s.writeOffset, s.nextSequence) }
         guard let file, to > from else { return durableSequence }
+        let started = Monotonic.nanoseconds()
         try file.sync(offset: from, length: to - from)
+        let took = Monotonic.nanoseconds() - started
         return state.withLock { s in
+            s.syncs.record(took)
             if s.active === file {
                 s.syncedOffset = max(s.syncedOffset, to)
                 releaseBehind(&s, upTo: s.syncedOffset)
@@ -150,6 +156,9 @@ public final class ShardLog: Sendable {
             return s.durableSequence
         }
     }
+
+    /// How long syncs of this shard took.
+    public var syncStats: SyncStats { state.withLock { $0.syncs } }
 
     /// Every sequence below this one is durable under the configured mode.
     public var durableSequence: UInt64 { state.withLock { $0.durableSequence } }
@@ -253,5 +262,21 @@ public final class ShardLog: Sendable {
             deleted.append(oldest.path)
         }
         return deleted
+    }
+}
+
+/// Counts and durations of a shard's syncs.
+public struct SyncStats: Sendable, Equatable {
+    public private(set) var count = 0
+    public private(set) var totalNanoseconds: Int64 = 0
+    public private(set) var maxNanoseconds: Int64 = 0
+    /// Duration of the most recent sync.
+    public private(set) var lastNanoseconds: Int64 = 0
+
+    mutating func record(_ ns: Int64) {
+        count += 1
+        totalNanoseconds += ns
+        maxNanoseconds = max(maxNanoseconds, ns)
+        lastNanoseconds = ns
     }
 }

@@ -16,3 +16,12 @@ func sleepMilliseconds(_ ms: Int) {
     var remaining = timespec()
     while unsafe nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
 }
+
+/// Reads the monotonic clock.
+enum Monotonic {
+    static func nanoseconds() -> Int64 {
+        var ts = timespec()
+        unsafe clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+}

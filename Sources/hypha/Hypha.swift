@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct Hypha: ParsableCommand {
+struct Hypha: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hypha",
         abstract: "Log and metrics ingestion with a durable, shard-aware write-ahead log.",

@@ -1,0 +1,22 @@
+/// Learns about native daemons as they connect, heartbeat and leave (the control plane).
+/// Called on event loops: implementations must be quick and thread-safe.
+public protocol DaemonObserver: Sendable {
+    func daemonConnected(hello: NativeHello, peer: String)
+    func daemonHeartbeat(id: String, heartbeat: NativeHeartbeat)
+    func daemonDisconnected(id: String)
+}
+
+/// The user event a graceful shutdown sends down every connection's pipeline.
+public struct IngestShutdown: Sendable {}
+
+/// What every listener shares: the shard writers, the in-flight gate, limits, tokens and stats.
+public struct IngestContext: Sendable {
+    public var writers: [ShardWriter]
+    public var gate: InFlightGate
+    public var stats: IngestStats
+    public var limits: IngestLimits
+    /// Tokens a native HELLO must present; empty = no token required.
+    public var tokens: Set<String>
+    public var nodeID: String
+    public var observer: (any DaemonObserver)?
+}

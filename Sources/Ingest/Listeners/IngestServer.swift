@@ -1,0 +1,232 @@
+public import Logging
+public import NIOCore
+public import NIOPosix
+import Synchronization
+
+/// Where each listener binds; `nil` disables a listener, port 0 picks a free port.
+public struct ListenerPorts: Sendable, Equatable {
+    public var native: Int? = 7400
+    public var syslog: Int? = 5514
+    public var json: Int? = 7402
+    public var influx: Int? = 8089
+    public var graphite: Int? = 2003
+
+    public init() {}
+}
+
+/// The record path of a node: TCP/UDP listeners on SwiftNIO (one event loop per core), a
+/// batcher per loop, one writer thread per shard, the in-flight gate and the stats.
+///
+/// Lifecycle: `start()` binds every listener; `shutdown()` drains: stops accepting, seals every
+/// batcher, writes and syncs everything, sends the last native acks, closes connections.
+/// Thread-safe.
+public final class IngestServer: Sendable {
+    public let context: IngestContext
+    public let group: MultiThreadedEventLoopGroup
+    private let wal: WriteAheadLog
+    private let bindHost: String
+    private let ports: ListenerPorts
+    private let logger: Logger
+    private let batchers: [ObjectIdentifier: NIOLoopBound<LoopBatcher>]
+    private let loops: [any EventLoop]
+    private let servers = Mutex<[(String, any Channel)]>([])
+    private let children = Mutex<[ObjectIdentifier: any Channel]>([:])
+    private let connections = Atomic<Int>(0)
+    private let timers = Mutex<[RepeatedTask]>([])
+    private let startSequences: [UInt64]
+
+    /// Creates the server around an open WAL whose flusher reports to `relay`.
+    public init(
+        wal: WriteAheadLog, relay: DurableRelay, limits: IngestLimits, bindHost: String, ports: ListenerPorts,
+        tokens: Set<String>, nodeID: String, observer: (any DaemonObserver)?, threads: Int = System.coreCount, logger: Logger
+    ) throws {
+        self.wal = wal
+        startSequences = (0 ..< wal.shardCount).map { wal.shard($0).nextSequence }
+        self.bindHost = bindHost
+        self.ports = ports
+        self.logger = logger
+        let gate = InFlightGate(shardCount: wal.shardCount, maxTotalBytes: limits.maxInFlightBytes, maxShardBytes: limits.maxInFlightShardBytes)
+        let writers = (0 ..< wal.shardCount).map { ShardWriter(shard: wal.shard($0), gate: gate, logger: logger) }
+        relay.attach(writers)
+        for w in writers { w.start() }
+        let stats = IngestStats(shardCount: wal.shardCount)
+        context = IngestContext(writers: writers, gate: gate, stats: stats, limits: limits, tokens: tokens, nodeID: nodeID, observer: observer)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        loops = Array(group.makeIterator())
+        var batchers: [ObjectIdentifier: NIOLoopBound<LoopBatcher>] = [:]
+        for loop in loops {
+            let ctx = context
+            batchers[ObjectIdentifier(loop)] = try loop.submit {
+                NIOLoopBound(LoopBatcher(writers: ctx.writers, gate: ctx.gate, stats: ctx.stats, limits: ctx.limits, logger: logger), eventLoop: loop)
+            }.wait()
+        }
+        self.batchers = batchers
+    }
+
+    /// Records made durable since this server started (the durable-record counter).
+    public var durableRecordsSinceStart: Int {
+        (0 ..< wal.shardCount).reduce(0) { $0 + Int(wal.shard($1).durableSequence - startSequences[$1]) }
+    }
+
+    /// The batcher owned by `loop`.
+    func batcher(on loop: any EventLoop) -> LoopBatcher { batchers[ObjectIdentifier(loop)]!.value }
+
+    /// Binds every enabled listener and starts the timers.
+    /// - Returns: the bound address of each listener, by name (`native`, `syslog`, …).
+    @discardableResult
+    public func start() async throws -> [String: SocketAddress] {
+        var bound: [String: SocketAddress] = [:]
+        if let port = ports.native {
+            bound["native"] = try await bindTCP("native", port: port) { [self] channel in
+                let batcher = batcher(on: channel.eventLoop)
+                try channel.pipeline.syncOperations.addHandlers([
+                    IdleStateHandler(readTimeout: .seconds(Int64(context.limits.idleTimeoutSeconds))),
+                    ByteToMessageHandler(NativeFrameDecoder(maxFrameBytes: context.limits.maxFrameBytes)),
+                    NativeHandler(ingest: context, batcher: batcher),
+                ])
+            }
+        }
+        if let port = ports.syslog {
+            bound["syslog"] = try await bindStream(SyslogStream.self, "syslog", port: port, listener: .syslogTCP)
+            bound["syslog_udp"] = try await bindUDP(port: port)
+        }
+        if let port = ports.json { bound["json"] = try await bindStream(JSONLinesStream.self, "json", port: port, listener: .json) }
+        if let port = ports.influx { bound["influx"] = try await bindStream(InfluxStream.self, "influx", port: port, listener: .influx) }
+        if let port = ports.graphite { bound["graphite"] = try await bindStream(GraphiteStream.self, "graphite", port: port, listener: .graphite) }
+        startTimers()
+        return bound
+    }
+
+    /// Drains and stops: see the type's documentation. The WAL is synced and closed.
+    public func shutdown() async throws {
+        for (_, channel) in servers.withLock({ s in defer { s = [] }; return s }) {
+            try? await channel.close()
+        }
+        let open = children.withLock { Array($0.values) }
+        for channel in open { channel.pipeline.fireUserInboundEventTriggered(IngestShutdown()) }
+        for loop in loops {
+            let bound = batchers[ObjectIdentifier(loop)]!
+            try await loop.submit {
+                bound.value.sealAll()
+                bound.value.publish()
+            }.get()
+        }
+        for t in timers.withLock({ t in defer { t = [] }; return t }) { t.cancel() }
+        for w in context.writers { w.stop() }
+        try wal.close()
+        for w in context.writers { w.durable(upTo: .max) }
+        // Give connections a moment to send their last acks and close, then close the rest.
+        for channel in open { _ = try? await channel.closeFuture.timeout(seconds: 5, on: channel.eventLoop).get() }
+        for channel in children.withLock({ Array($0.values) }) { try? await channel.close() }
+        try await group.shutdownGracefully()
+    }
+
+    // MARK: Binding
+
+    private func bindStream<D: StreamDecoding>(_: D.Type, _ name: String, port: Int, listener: ListenerKind) async throws -> SocketAddress {
+        try await bindTCP(name, port: port) { [self] channel in
+            let batcher = batcher(on: channel.eventLoop)
+            try channel.pipeline.syncOperations.addHandlers([
+                IdleStateHandler(readTimeout: .seconds(Int64(context.limits.idleTimeoutSeconds))),
+                StreamHandler<D>(ingest: context, batcher: batcher, listener: listener),
+            ])
+        }
+    }
+
+    private func bindTCP(
+        _ name: String, port: Int, _ initialize: @escaping @Sendable (any Channel) throws -> Void
+    ) async throws -> SocketAddress {
+        let limit = context.limits.maxConnections
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 512)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let open = connections.wrappingAdd(1, ordering: .relaxed).newValue
+                    let id = ObjectIdentifier(channel)
+                    channel.closeFuture.whenComplete { [self] _ in
+                        connections.wrappingSubtract(1, ordering: .relaxed)
+                        children.withLock { $0[id] = nil }
+                    }
+                    guard open <= limit else {
+                        if name == "native" {
+                            channel.writeAndFlush(NativeFrames.error(.tooManyConnections, "connection limit \(limit) reached", allocator: channel.allocator), promise: nil)
+                        }
+                        channel.close(promise: nil)
+                        return
+                    }
+                    children.withLock { $0[id] = channel }
+                    try initialize(channel)
+                }
+            }
+        let channel = try await bootstrap.bind(host: bindHost, port: port).get()
+        servers.withLock { $0.append((name, channel)) }
+        logger.info("listening", metadata: ["listener": "\(name)", "address": "\(channel.localAddress!)"])
+        return channel.localAddress!
+    }
+
+    private func bindUDP(port: Int) async throws -> SocketAddress {
+        let channel = try await DatagramBootstrap(group: group)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+            .channelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(SyslogDatagramHandler(ingest: context, batcher: batcher(on: channel.eventLoop)))
+                }
+            }
+            .bind(host: bindHost, port: port).get()
+        servers.withLock { $0.append(("syslog_udp", channel)) }
+        logger.info("listening", metadata: ["listener": "syslog_udp", "address": "\(channel.localAddress!)"])
+        return channel.localAddress!
+    }
+
+    private func startTimers() {
+        let linger = TimeAmount.nanoseconds(Int64(max(1_000_000, context.limits.lingerNanoseconds)))
+        var tasks: [RepeatedTask] = []
+        for loop in loops {
+            let bound = batchers[ObjectIdentifier(loop)]!
+            tasks.append(loop.scheduleRepeatedTask(initialDelay: linger, delay: linger) { _ in
+                bound.value.sealExpired(now: NIODeadline.now().uptimeNanoseconds)
+            })
+            tasks.append(loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in bound.value.publish() })
+        }
+        let writers = context.writers
+        let stats = context.stats
+        tasks.append(loops[0].scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+            let totals = writers.map { w in let t = w.totals; return (records: t.records, bytes: t.bytes) }
+            stats.tick(shardTotals: totals, now: WallClock.nanoseconds(), seconds: 1)
+        })
+        timers.withLock { $0 = tasks }
+    }
+}
+
+/// Routes the WAL flusher's durability reports to the shard writers (which exist only after
+/// the WAL is open).
+public final class DurableRelay: Sendable {
+    private let writers = Mutex<[ShardWriter]>([])
+
+    public init() {}
+
+    func attach(_ w: [ShardWriter]) { writers.withLock { $0 = w } }
+
+    /// Pass as `WriteAheadLog.open(onDurable:)`.
+    public func durable(shard: Int, upTo sequence: UInt64) {
+        let w = writers.withLock { $0 }
+        if shard < w.count { w[shard].durable(upTo: sequence) }
+    }
+}
+
+extension EventLoopFuture {
+    /// Fails after `seconds` unless it completed first.
+    func timeout(seconds: Int64, on loop: any EventLoop) -> EventLoopFuture<Value> {
+        let promise = loop.makePromise(of: Value.self)
+        let task = loop.scheduleTask(in: .seconds(seconds)) { promise.fail(ChannelError.operationUnsupported) }
+        whenComplete { result in
+            task.cancel()
+            promise.completeWith(result)
+        }
+        return promise.futureResult
+    }
+}

@@ -1,0 +1,124 @@
+import NIOCore
+
+/// Runs a framer over `buffer`, handing each complete frame to `decodeFrame` and each rejected
+/// one to the sink. Returns the bytes consumed.
+@inline(__always)
+func frameLoop(
+    _ buffer: ByteView, into sink: LoopBatcher, next: (ByteView) -> FrameStep, decodeFrame: (ByteView) -> Void
+) -> Int {
+    var offset = 0
+    while offset < buffer.count {
+        let view = buffer.suffix(from: offset)
+        switch next(view) {
+        case .frame(let range, let consumed):
+            decodeFrame(view[range])
+            offset += consumed
+        case .needMore(let consumed):
+            return offset + consumed
+        case .rejected(let reason, let consumed):
+            sink.reject(reason, sample: view[0 ..< min(max(consumed, 1), 200, view.count)])
+            guard consumed > 0 else { return offset }
+            offset += consumed
+        }
+    }
+    return offset
+}
+
+/// Syslog over TCP: RFC 6587 octet counting or newline framing, told apart per frame.
+struct SyslogStream: StreamDecoding {
+    var framer: SyslogFramer
+    var decoder = SyslogDecoder()
+
+    init(limits: IngestLimits) { framer = SyslogFramer(maxFrameLength: min(limits.maxFrameBytes, max(limits.maxLineBytes, 1))) }
+
+    mutating func decode(_ buffer: ByteView, into sink: LoopBatcher) -> Int {
+        var s = sink
+        return frameLoop(buffer, into: sink, next: { framer.next($0) }) { decoder.decode($0, receivedAt: sink.receivedAt, into: &s) }
+    }
+}
+
+/// JSON lines: one object per line.
+struct JSONLinesStream: StreamDecoding {
+    var framer: LineFramer
+    var decoder = JSONLinesDecoder()
+
+    init(limits: IngestLimits) { framer = LineFramer(maxLineLength: limits.maxLineBytes) }
+
+    mutating func decode(_ buffer: ByteView, into sink: LoopBatcher) -> Int {
+        var s = sink
+        return frameLoop(buffer, into: sink, next: { framer.next($0) }) { decoder.decode($0, receivedAt: sink.receivedAt, into: &s) }
+    }
+}
+
+/// InfluxDB line protocol over TCP (nanosecond precision, as Influx's own TCP listener).
+struct InfluxStream: StreamDecoding {
+    var framer: LineFramer
+    var decoder = InfluxLineDecoder()
+
+    init(limits: IngestLimits) { framer = LineFramer(maxLineLength: limits.maxLineBytes) }
+
+    mutating func decode(_ buffer: ByteView, into sink: LoopBatcher) -> Int {
+        var s = sink
+        return frameLoop(buffer, into: sink, next: { framer.next($0) }) {
+            _ = decoder.decode($0, precision: .ns, receivedAt: sink.receivedAt, into: &s)
+        }
+    }
+}
+
+/// Graphite plaintext: `path value [timestamp]` per line.
+struct GraphiteStream: StreamDecoding {
+    var framer: LineFramer
+    var decoder = GraphiteDecoder()
+
+    init(limits: IngestLimits) { framer = LineFramer(maxLineLength: limits.maxLineBytes) }
+
+    mutating func decode(_ buffer: ByteView, into sink: LoopBatcher) -> Int {
+        var s = sink
+        return frameLoop(buffer, into: sink, next: { framer.next($0) }) { decoder.decode($0, receivedAt: sink.receivedAt, into: &s) }
+    }
+}
+
+/// Syslog over UDP: one message per datagram. Datagrams arriving while the WAL is behind are
+/// dropped and counted (UDP has no way to push back).
+final class SyslogDatagramHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+
+    private let ingest: IngestContext
+    private let batcher: LoopBatcher
+    private var decoder = SyslogDecoder()
+    private var lastAddress: SocketAddress?
+    private var peer: [UInt8] = []
+
+    init(ingest: IngestContext, batcher: LoopBatcher) {
+        self.ingest = ingest
+        self.batcher = batcher
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        batcher.listener = .syslogUDP
+        if ingest.gate.isOverLimit {
+            batcher.countDropped()
+            return
+        }
+        if envelope.remoteAddress != lastAddress {
+            lastAddress = envelope.remoteAddress
+            peer = Array((envelope.remoteAddress.ipAddress ?? "unknown").utf8)
+        }
+        batcher.peer = peer
+        batcher.receivedAt = WallClock.nanoseconds()
+        batcher.now = NIODeadline.now().uptimeNanoseconds
+        var sink = batcher
+        unsafe envelope.data.withUnsafeReadableBytes { raw in
+            let view = unsafe ByteView(raw)
+            if view.count > ingest.limits.maxLineBytes {
+                sink.reject("datagram too long", sample: view[0 ..< 200])
+            } else {
+                decoder.decode(view, receivedAt: batcher.receivedAt, into: &sink)
+            }
+        }
+    }
+}
+
+@available(*, unavailable)
+extension SyslogDatagramHandler: Sendable {}

@@ -1,0 +1,274 @@
+import NIOCore
+
+/// Splits the native byte stream into frames: `u32 length` (big-endian) then `length` bytes
+/// (type + body). A frame longer than the limit is an error, so a peer cannot make the server
+/// buffer more than one frame.
+struct NativeFrameDecoder: ByteToMessageDecoder {
+    typealias InboundOut = ByteBuffer
+    let maxFrameBytes: Int
+
+    enum FrameError: Error {
+        case empty
+        case tooLarge(Int)
+    }
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let length = buffer.getInteger(at: buffer.readerIndex, endianness: .big, as: UInt32.self) else { return .needMoreData }
+        guard length >= 1 else { throw FrameError.empty }
+        guard Int(length) <= maxFrameBytes else { throw FrameError.tooLarge(Int(length)) }
+        guard buffer.readableBytes >= 4 + Int(length) else { return .needMoreData }
+        buffer.moveReaderIndex(forwardBy: 4)
+        context.fireChannelRead(wrapInboundOut(buffer.readSlice(length: Int(length))!))
+        return .continue
+    }
+
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        return .needMoreData
+    }
+}
+
+/// Serves one native-protocol connection: HELLO (with token check), BATCHes acknowledged only
+/// once durable and in arrival order, HEARTBEATs, and ERROR-then-close on violations.
+///
+/// All methods run on the channel's event loop; WAL completions hop back to it.
+final class NativeHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let ingest: IngestContext
+    private let batcher: LoopBatcher
+    private var context: ChannelHandlerContext?
+    private var hello: NativeHello?
+    private var shard = 0
+    private var daemonHash: UInt64 = 0
+    private var peer = ""
+    private var peerBytes: [UInt8] = []
+    private var draining = false
+    private var closing = false
+    // Responses go out in the order their batches arrived.
+    private var nextSlot = 0
+    private var nextToSend = 0
+    private var ready: [Int: ByteBuffer] = [:]
+
+    init(ingest: IngestContext, batcher: LoopBatcher) {
+        self.ingest = ingest
+        self.batcher = batcher
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        peer = context.channel.remoteAddress?.ipAddress ?? "unknown"
+        peerBytes = Array(peer.utf8)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        if let hello { ingest.observer?.daemonDisconnected(id: hello.daemonID) }
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
+        var frame = unwrapInboundIn(data)
+        guard let type = frame.readInteger(as: UInt8.self) else { return }
+        do throws(NativeMalformed) {
+            switch (NativeFrameType(rawValue: type), hello) {
+            case (.hello?, nil): try handleHello(&frame, context: context)
+            case (.hello?, _?): fail(.protocolViolation, "HELLO sent twice", context: context)
+            case (_, nil): fail(.protocolViolation, "the first frame must be HELLO (type 0x01), got 0x\(String(type, radix: 16))", context: context)
+            case (.batch?, _?): try handleBatch(&frame, context: context)
+            case (.heartbeat?, let h?):
+                let hb = try NativeHeartbeat.decode(&frame)
+                ingest.observer?.daemonHeartbeat(id: h.daemonID, heartbeat: hb)
+                respond(NativeFrames.heartbeatAck(echo: hb.sentAtMilliseconds, now: UInt64(WallClock.nanoseconds() / 1_000_000), allocator: context.channel.allocator))
+            case (.configStatus?, _?), (.taskStatus?, _?):
+                break  // reserved for the control plane: ignored for now
+            case (.error?, _?):
+                context.close(promise: nil)
+            default:
+                fail(.protocolViolation, "unexpected frame type 0x\(String(type, radix: 16))", context: context)
+            }
+        } catch {
+            fail(.malformedFrame, error.what, context: context)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        switch error {
+        case NativeFrameDecoder.FrameError.tooLarge(let n):
+            fail(.frameTooLarge, "frame of \(n) bytes exceeds the limit of \(ingest.limits.maxFrameBytes)", context: context)
+        case NativeFrameDecoder.FrameError.empty:
+            fail(.malformedFrame, "frame length 0", context: context)
+        default:
+            context.close(promise: nil)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            fail(.idleTimeout, "no frame for \(ingest.limits.idleTimeoutSeconds) s", context: context)
+        } else if event is IngestShutdown {
+            // Stop reading; the acks still owed go out, then ERROR 6 and close.
+            draining = true
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+            closeIfDrained()
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    // MARK: Frames
+
+    private func handleHello(_ frame: inout ByteBuffer, context: ChannelHandlerContext) throws(NativeMalformed) {
+        if let version = frame.getInteger(at: frame.readerIndex, endianness: .big, as: UInt16.self), version != 1 {
+            return fail(.unsupportedVersion, "protocol version \(version) is not supported (this server speaks 1)", context: context)
+        }
+        let h = try NativeHello.decode(&frame)
+        guard ingest.tokens.isEmpty || ingest.tokens.contains(h.token) else {
+            return fail(.unauthorized, h.token.isEmpty ? "a token is required" : "token refused", context: context)
+        }
+        hello = h
+        daemonHash = SourceHash.hash(h.daemonID)
+        shard = SourceHash.shard(for: daemonHash, shardCount: ingest.writers.count)
+        ingest.observer?.daemonConnected(hello: h, peer: peer)
+        context.writeAndFlush(wrapOutboundOut(NativeFrames.helloOK(
+            maxFrame: ingest.limits.maxFrameBytes, heartbeatMilliseconds: 5000, nodeID: ingest.nodeID,
+            allocator: context.channel.allocator)), promise: nil)
+    }
+
+    private func handleBatch(_ frame: inout ByteBuffer, context: ChannelHandlerContext) throws(NativeMalformed) {
+        let producerID = try frame.readNativeInteger(UInt64.self, "producer_id")
+        let sequence = try frame.readNativeInteger(UInt64.self, "producer_sequence")
+        let count = try frame.readNativeInteger(UInt32.self, "record_count")
+        guard producerID != 0 else { throw NativeMalformed(what: "producer_id must not be 0") }
+        guard sequence != 0 else { throw NativeMalformed(what: "producer_sequence must be at least 1") }
+        guard count >= 1, count <= 65_535 else { throw NativeMalformed(what: "record_count \(count) is outside 1...65535") }
+        var payload: [UInt8] = []
+        payload.reserveCapacity(frame.readableBytes + Int(count) * 2)
+        var rejected: [(UInt32, NativeRejectCode, String)] = []
+        var accepted = 0
+        var minTs = Int64.max, maxTs = Int64.min
+        for index in 0 ..< count {
+            guard let length = frame.readInteger(endianness: .big, as: UInt32.self), Int(length) <= frame.readableBytes else {
+                throw NativeMalformed(what: "record \(index) runs past the end of the frame")
+            }
+            let problem = unsafe frame.withUnsafeReadableBytes { raw -> (NativeRejectCode, StaticString)? in
+                let body = unsafe ByteView(raw)[0 ..< Int(length)]
+                let problem = Int(length) > Self.maxRecordBytes ? (.tooLarge, "record exceeds 1 MiB") : RecordValidator.check(body)
+                if let problem {
+                    batcher.listener = .native
+                    batcher.peer = peerBytes
+                    batcher.reject(problem.1, sample: body)
+                    return problem
+                }
+                var n = UInt64(length)
+                while n >= 0x80 {
+                    payload.append(UInt8(truncatingIfNeeded: n) | 0x80)
+                    n >>= 7
+                }
+                payload.append(UInt8(n))
+                body.append(to: &payload)
+                let ts = Int64(bitPattern: (1 ... 8).reduce(UInt64(0)) { $0 | UInt64(body[$1]) << (8 * UInt64($1 - 1)) })
+                minTs = min(minTs, ts)
+                maxTs = max(maxTs, ts)
+                return nil
+            }
+            frame.moveReaderIndex(forwardBy: Int(length))
+            if let (code, reason) = problem {
+                rejected.append((index, code, reason.description))
+            } else {
+                accepted += 1
+            }
+        }
+        guard frame.readableBytes == 0 else { throw NativeMalformed(what: "BATCH has \(frame.readableBytes) trailing bytes") }
+
+        let slot = nextSlot
+        nextSlot += 1
+        let allocator = context.channel.allocator
+        guard accepted > 0 else {
+            complete(slot, NativeFrames.nack(producerID: producerID, sequence: sequence, accepted: 0, rejected: rejected, allocator: allocator))
+            return
+        }
+        batcher.listener = .native
+        batcher.countRecords(accepted, bytes: payload.count)
+        let draft = BatchDraft(
+            payload: payload, recordCount: accepted, minTimestamp: minTs, maxTimestamp: maxTs,
+            producerID: Self.producerKey(daemonHash: daemonHash, producerID: producerID), producerSequence: sequence,
+            codec: ingest.limits.codec)
+        ingest.gate.reserve(bytes: payload.count, shard: shard)
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        let shard = self.shard
+        let acceptedCount = UInt32(accepted)
+        let rejections = rejected
+        ingest.writers[shard].submit(draft) { result in
+            loop.execute {
+                let frame: ByteBuffer
+                switch result {
+                case .written(_, let first, _):
+                    frame = rejections.isEmpty
+                        ? NativeFrames.ack(producerID: producerID, sequence: sequence, accepted: acceptedCount, duplicate: false, shard: shard, firstSequence: first, allocator: allocator)
+                        : NativeFrames.nack(producerID: producerID, sequence: sequence, accepted: acceptedCount, rejected: rejections, allocator: allocator)
+                case .duplicate:
+                    frame = NativeFrames.ack(producerID: producerID, sequence: sequence, accepted: acceptedCount, duplicate: true, shard: shard, firstSequence: 0, allocator: allocator)
+                case .failed(let message):
+                    frame = NativeFrames.error(.internalError, "write failed: \(message)", allocator: allocator)
+                }
+                bound.value.complete(slot, frame)
+            }
+        }
+        pauseIfOverLimit(context: context)
+    }
+
+    /// The largest record a BATCH may carry (docs/protocol.md, reason 4).
+    static let maxRecordBytes = 1 << 20
+
+    /// The WAL's producer id for (daemon id, client producer id): deduplication is per daemon.
+    static func producerKey(daemonHash: UInt64, producerID: UInt64) -> UInt64 {
+        let key = daemonHash ^ (producerID &* 0x9E37_79B9_7F4A_7C15)
+        return key == 0 ? 1 : key
+    }
+
+    private func complete(_ slot: Int, _ frame: ByteBuffer) {
+        ready[slot] = frame
+        guard let context else { return }
+        var wrote = false
+        while let next = ready.removeValue(forKey: nextToSend) {
+            context.write(wrapOutboundOut(next), promise: nil)
+            nextToSend += 1
+            wrote = true
+        }
+        if wrote { context.flush() }
+        closeIfDrained()
+    }
+
+    private func closeIfDrained() {
+        guard draining, nextToSend == nextSlot, let context else { return }
+        fail(.shuttingDown, "server shutting down", context: context)
+    }
+
+    private func respond(_ frame: ByteBuffer) {
+        let slot = nextSlot
+        nextSlot += 1
+        complete(slot, frame)
+    }
+
+    private func pauseIfOverLimit(context: ChannelHandlerContext) {
+        guard ingest.gate.isOverLimit else { return }
+        let channel = context.channel
+        channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        ingest.gate.pause { channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in } }
+    }
+
+    private func fail(_ code: NativeErrorCode, _ message: String, context: ChannelHandlerContext) {
+        guard !closing else { return }
+        closing = true
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(NativeFrames.error(code, message, allocator: channel.allocator))).whenComplete { _ in
+            channel.close(promise: nil)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension NativeHandler: Sendable {}

@@ -1,0 +1,177 @@
+public import NIOCore
+
+/// Frame types of the native protocol, version 1 (docs/protocol.md).
+public enum NativeFrameType: UInt8, Sendable {
+    case hello = 0x01
+    case helloOK = 0x02
+    case batch = 0x03
+    case ack = 0x04
+    case nack = 0x05
+    case heartbeat = 0x06
+    case heartbeatAck = 0x07
+    case error = 0x0F
+    // Reserved for the control plane.
+    case configPush = 0x10
+    case taskAssign = 0x11
+    case taskControl = 0x12
+    case configStatus = 0x20
+    case taskStatus = 0x21
+}
+
+/// ERROR frame codes (docs/protocol.md, "Errors").
+public enum NativeErrorCode: UInt16, Sendable {
+    case unsupportedVersion = 1
+    case protocolViolation = 2
+    case frameTooLarge = 3
+    case malformedFrame = 4
+    case unauthorized = 5
+    case shuttingDown = 6
+    case tooManyConnections = 7
+    case internalError = 8
+    case idleTimeout = 9
+}
+
+/// Why a record of a BATCH was rejected (NACK reason codes).
+public enum NativeRejectCode: UInt16, Sendable {
+    case malformed = 1
+    case invalidUTF8 = 2
+    case unknownKind = 3
+    case tooLarge = 4
+}
+
+/// A decoded HELLO.
+public struct NativeHello: Sendable, Equatable {
+    public var version: UInt16
+    public var daemonID: String
+    public var region: String
+    public var labels: [String: String]
+    public var token: String
+    public var agentVersion: String
+}
+
+/// A decoded HEARTBEAT: the daemon's own account of its state.
+public struct NativeHeartbeat: Sendable, Equatable {
+    public var sentAtMilliseconds: UInt64
+    public var backlogBytes: UInt64
+    public var oldestUnackedAgeMilliseconds: UInt64
+    public var recordsSent: UInt64
+    public var errors: UInt64
+    public var extra: [String: String]
+}
+
+/// A malformed frame body.
+struct NativeMalformed: Error {
+    let what: String
+}
+
+/// Big-endian reads of native frame bodies, each checked against the bytes left.
+extension ByteBuffer {
+    mutating func readNativeInteger<T: FixedWidthInteger>(_: T.Type = T.self, _ what: String) throws(NativeMalformed) -> T {
+        guard let v = readInteger(endianness: .big, as: T.self) else { throw NativeMalformed(what: "\(what) is missing") }
+        return v
+    }
+
+    mutating func readNativeString(_ what: String, max: Int = 65_535) throws(NativeMalformed) -> String {
+        let length = Int(try readNativeInteger(UInt16.self, what))
+        guard length <= max, let bytes = readBytes(length: length) else { throw NativeMalformed(what: "\(what) is truncated or too long") }
+        guard let s = String(validating: bytes, as: UTF8.self) else { throw NativeMalformed(what: "\(what) is not valid UTF-8") }
+        return s
+    }
+
+    mutating func writeNativeString(_ s: String) {
+        let bytes = Array(s.utf8.prefix(65_535))
+        writeInteger(UInt16(bytes.count), endianness: .big)
+        writeBytes(bytes)
+    }
+}
+
+extension NativeHello {
+    static func decode(_ body: inout ByteBuffer) throws(NativeMalformed) -> NativeHello {
+        let version = try body.readNativeInteger(UInt16.self, "version")
+        let daemonID = try body.readNativeString("daemon_id", max: 128)
+        let region = try body.readNativeString("region", max: 64)
+        let count = try body.readNativeInteger(UInt16.self, "label_count")
+        var labels: [String: String] = [:]
+        for _ in 0 ..< count { labels[try body.readNativeString("label key")] = try body.readNativeString("label value") }
+        let token = try body.readNativeString("token")
+        let agent = try body.readNativeString("agent_version")
+        guard body.readableBytes == 0 else { throw NativeMalformed(what: "HELLO has \(body.readableBytes) trailing bytes") }
+        guard !daemonID.isEmpty else { throw NativeMalformed(what: "daemon_id is empty") }
+        return NativeHello(version: version, daemonID: daemonID, region: region, labels: labels, token: token, agentVersion: agent)
+    }
+}
+
+extension NativeHeartbeat {
+    static func decode(_ body: inout ByteBuffer) throws(NativeMalformed) -> NativeHeartbeat {
+        var hb = NativeHeartbeat(
+            sentAtMilliseconds: try body.readNativeInteger(UInt64.self, "sent_at"),
+            backlogBytes: try body.readNativeInteger(UInt64.self, "backlog_bytes"),
+            oldestUnackedAgeMilliseconds: try body.readNativeInteger(UInt64.self, "oldest_unacked_age_ms"),
+            recordsSent: try body.readNativeInteger(UInt64.self, "records_sent"),
+            errors: try body.readNativeInteger(UInt64.self, "errors"), extra: [:])
+        let count = try body.readNativeInteger(UInt16.self, "extra_count")
+        for _ in 0 ..< count { hb.extra[try body.readNativeString("extra key")] = try body.readNativeString("extra value") }
+        guard body.readableBytes == 0 else { throw NativeMalformed(what: "HEARTBEAT has trailing bytes") }
+        return hb
+    }
+}
+
+/// Builds server→daemon frames.
+enum NativeFrames {
+    static func frame(_ type: NativeFrameType, allocator: ByteBufferAllocator, body: (inout ByteBuffer) -> Void) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 64)
+        buffer.writeInteger(UInt32(0), endianness: .big)
+        buffer.writeInteger(type.rawValue)
+        body(&buffer)
+        buffer.setInteger(UInt32(buffer.readableBytes - 4), at: buffer.readerIndex, endianness: .big)
+        return buffer
+    }
+
+    static func helloOK(maxFrame: Int, heartbeatMilliseconds: UInt32, nodeID: String, allocator: ByteBufferAllocator) -> ByteBuffer {
+        frame(.helloOK, allocator: allocator) {
+            $0.writeInteger(UInt16(1), endianness: .big)
+            $0.writeInteger(UInt32(maxFrame), endianness: .big)
+            $0.writeInteger(heartbeatMilliseconds, endianness: .big)
+            $0.writeNativeString(nodeID)
+        }
+    }
+
+    static func error(_ code: NativeErrorCode, _ message: String, allocator: ByteBufferAllocator) -> ByteBuffer {
+        frame(.error, allocator: allocator) {
+            $0.writeInteger(code.rawValue, endianness: .big)
+            $0.writeNativeString(message)
+        }
+    }
+
+    static func heartbeatAck(echo: UInt64, now: UInt64, allocator: ByteBufferAllocator) -> ByteBuffer {
+        frame(.heartbeatAck, allocator: allocator) {
+            $0.writeInteger(echo, endianness: .big)
+            $0.writeInteger(now, endianness: .big)
+        }
+    }
+
+    static func ack(producerID: UInt64, sequence: UInt64, accepted: UInt32, duplicate: Bool, shard: Int, firstSequence: UInt64, allocator: ByteBufferAllocator) -> ByteBuffer {
+        frame(.ack, allocator: allocator) {
+            $0.writeInteger(producerID, endianness: .big)
+            $0.writeInteger(sequence, endianness: .big)
+            $0.writeInteger(accepted, endianness: .big)
+            $0.writeInteger(UInt8(duplicate ? 1 : 0))
+            $0.writeInteger(UInt16(truncatingIfNeeded: shard), endianness: .big)
+            $0.writeInteger(duplicate ? UInt64.max : firstSequence, endianness: .big)
+        }
+    }
+
+    static func nack(producerID: UInt64, sequence: UInt64, accepted: UInt32, rejected: [(UInt32, NativeRejectCode, String)], allocator: ByteBufferAllocator) -> ByteBuffer {
+        frame(.nack, allocator: allocator) {
+            $0.writeInteger(producerID, endianness: .big)
+            $0.writeInteger(sequence, endianness: .big)
+            $0.writeInteger(accepted, endianness: .big)
+            $0.writeInteger(UInt32(rejected.count), endianness: .big)
+            for (index, code, reason) in rejected {
+                $0.writeInteger(index, endianness: .big)
+                $0.writeInteger(code.rawValue, endianness: .big)
+                $0.writeNativeString(reason)
+            }
+        }
+    }
+}

@@ -1,0 +1,144 @@
+/// Encodes records straight into one batch payload per shard, in the WAL record format.
+///
+/// Records are routed by ``SourceHash`` of their host (or metric source). Length prefixes are
+/// written as fixed-width (padded) LEB128 so a record can be built field by field without
+/// knowing its size first; readers accept padded varints (docs/wal-format.md).
+///
+/// A value type used on one thread: the per-event-loop ``LoopBatcher`` and the per-request
+/// path of `POST /write` each own one.
+public struct ShardedPayloads {
+    public struct Pending {
+        public var payload: [UInt8] = []
+        public var count = 0
+        public var minTimestamp = Int64.max
+        public var maxTimestamp = Int64.min
+        /// When the first record of this payload arrived (ns, monotonic), for linger.
+        public var openedAt: UInt64 = 0
+    }
+
+    public let shardCount: Int
+    public private(set) var shards: [Pending]
+    private var open: (shard: Int, start: Int, countAt: Int, fields: Int, timestamp: Int64)?
+    /// The most fields one record keeps (the count is a two-byte padded varint).
+    public static let maxFields = 16_383
+
+    public init(shardCount: Int, reserve: Int = 0) {
+        self.shardCount = shardCount
+        shards = (0 ..< shardCount).map { _ in
+            var p = Pending()
+            p.payload.reserveCapacity(reserve)
+            return p
+        }
+    }
+
+    /// Starts a log record in `shard` (the caller routes it: ``SourceHash`` of the host).
+    public mutating func beginLog(
+        shard: Int, timestamp: Int64, severity: UInt8, facility: UInt8, host: ByteView, app: ByteView, message: ByteView,
+        now: UInt64
+    ) {
+        begin(shard: shard, kind: .log, timestamp: timestamp, now: now)
+        shards[shard].payload.append(severity)
+        shards[shard].payload.append(facility)
+        Self.appendString(host, to: &shards[shard].payload)
+        Self.appendString(app, to: &shards[shard].payload)
+        Self.appendString(message, to: &shards[shard].payload)
+        openFieldCount(shard)
+    }
+
+    /// Starts a metric sample in `shard`.
+    public mutating func beginMetric(shard: Int, timestamp: Int64, name: ByteView, value: Double, now: UInt64) {
+        begin(shard: shard, kind: .metric, timestamp: timestamp, now: now)
+        Self.appendFixed(value.bitPattern, to: &shards[shard].payload)
+        Self.appendString(name, to: &shards[shard].payload)
+        openFieldCount(shard)
+    }
+
+    /// Adds a field or label to the open record (ignored past ``maxFields``).
+    public mutating func field(key: ByteView, value: ByteView) {
+        guard var o = open, o.fields < Self.maxFields else { return }
+        Self.appendString(key, to: &shards[o.shard].payload)
+        Self.appendString(value, to: &shards[o.shard].payload)
+        o.fields += 1
+        open = o
+    }
+
+    /// Completes the open record.
+    /// - Returns: its shard and encoded size.
+    @discardableResult
+    public mutating func finishRecord() -> (shard: Int, bytes: Int) {
+        guard let o = open else { preconditionFailure("finishRecord without an open record") }
+        open = nil
+        let bodyLength = shards[o.shard].payload.count - o.start - 4
+        shards[o.shard].payload.withUnsafeMutableBufferPointer { p in
+            Self.storePadded(UInt64(bodyLength), width: 4, into: p, at: o.start)
+            Self.storePadded(UInt64(o.fields), width: 2, into: p, at: o.countAt)
+        }
+        shards[o.shard].count += 1
+        if o.timestamp < shards[o.shard].minTimestamp { shards[o.shard].minTimestamp = o.timestamp }
+        if o.timestamp > shards[o.shard].maxTimestamp { shards[o.shard].maxTimestamp = o.timestamp }
+        return (o.shard, bodyLength + 4)
+    }
+
+    /// Drops the open record, if any (a decoder found it malformed after all).
+    public mutating func abandonRecord() {
+        guard let o = open else { return }
+        shards[o.shard].payload.removeSubrange(o.start...)
+        open = nil
+    }
+
+    /// Takes the shard's payload as a batch (leaving an empty one with `reserve` capacity).
+    public mutating func take(shard: Int, codec: WALCodec, reserve: Int) -> BatchDraft? {
+        guard shards[shard].count > 0 else { return nil }
+        var fresh = Pending()
+        fresh.payload.reserveCapacity(reserve)
+        let p = shards[shard]
+        shards[shard] = fresh
+        return BatchDraft(payload: p.payload, recordCount: p.count, minTimestamp: p.minTimestamp, maxTimestamp: p.maxTimestamp, codec: codec)
+    }
+
+    mutating func begin(shard: Int, kind: RecordKind, timestamp: Int64, now: UInt64) {
+        precondition(open == nil, "a record is already open")
+        if shards[shard].count == 0 { shards[shard].openedAt = now }
+        let start = shards[shard].payload.count
+        shards[shard].payload.append(0x80)
+        shards[shard].payload.append(0x80)
+        shards[shard].payload.append(0x80)
+        shards[shard].payload.append(0x00)
+        shards[shard].payload.append(kind.rawValue)
+        Self.appendFixed(UInt64(bitPattern: timestamp), to: &shards[shard].payload)
+        open = (shard, start, 0, 0, timestamp)
+    }
+
+    mutating func openFieldCount(_ shard: Int) {
+        open!.countAt = shards[shard].payload.count
+        shards[shard].payload.append(0x80)
+        shards[shard].payload.append(0x00)
+    }
+
+    static func storePadded(_ value: UInt64, width: Int, into p: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
+        var v = value
+        for i in 0 ..< width {
+            let last = i == width - 1
+            unsafe p[offset + i] = UInt8(truncatingIfNeeded: v & 0x7F) | (last ? 0 : 0x80)
+            v >>= 7
+        }
+    }
+
+    static func appendFixed(_ v: UInt64, to buffer: inout [UInt8]) {
+        var v = v
+        for _ in 0 ..< 8 {
+            buffer.append(UInt8(truncatingIfNeeded: v))
+            v >>= 8
+        }
+    }
+
+    static func appendString(_ s: ByteView, to buffer: inout [UInt8]) {
+        var n = UInt64(s.count)
+        while n >= 0x80 {
+            buffer.append(UInt8(truncatingIfNeeded: n) | 0x80)
+            n >>= 7
+        }
+        buffer.append(UInt8(n))
+        s.append(to: &buffer)
+    }
+}

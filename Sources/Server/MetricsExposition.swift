@@ -1,0 +1,69 @@
+import Ingest
+
+/// Renders the node's counters in the Prometheus text exposition format (version 0.0.4).
+struct MetricsExposition {
+    private var out = ""
+
+    static func render(ingest: IngestServer, wal: WriteAheadLog) -> String {
+        var m = MetricsExposition()
+        let snapshot = ingest.context.stats.snapshot
+        let listeners = ListenerKind.allCases
+        func perListener(_ name: String, _ help: String, _ value: (ListenerCounters) -> Int) {
+            m.family(name, "counter", help)
+            for l in listeners { m.sample(name, ["listener": l.description], Double(value(snapshot.listeners[l] ?? ListenerCounters()))) }
+        }
+        perListener("hypha_listener_records_total", "Records accepted, per listener.") { $0.records }
+        perListener("hypha_listener_bytes_total", "Encoded bytes of accepted records, per listener.") { $0.bytes }
+        perListener("hypha_listener_rejects_total", "Malformed lines, frames or records refused, per listener.") { $0.rejects }
+        perListener("hypha_listener_dropped_total", "Datagrams dropped under backpressure, per listener.") { $0.dropped }
+        perListener("hypha_listener_connections_total", "Connections accepted, per listener.") { $0.connections }
+
+        let shards = 0 ..< wal.shardCount
+        m.family("hypha_shard_records_per_second", "gauge", "EMA (alpha 0.1, 1 s tick) of records written per second, per shard.")
+        for s in shards { m.sample("hypha_shard_records_per_second", ["shard": "\(s)"], snapshot.shardRates[s].recordsPerSecond) }
+        m.family("hypha_shard_bytes_per_second", "gauge", "EMA of uncompressed bytes written per second, per shard.")
+        for s in shards { m.sample("hypha_shard_bytes_per_second", ["shard": "\(s)"], snapshot.shardRates[s].bytesPerSecond) }
+        m.family("hypha_wal_bytes", "gauge", "Bytes stored in the shard's segments.")
+        for s in shards { m.sample("hypha_wal_bytes", ["shard": "\(s)"], Double(wal.shard(s).storedBytes)) }
+        m.family("hypha_wal_segments", "gauge", "Segment files of the shard.")
+        for s in shards { m.sample("hypha_wal_segments", ["shard": "\(s)"], Double(wal.shard(s).segments.count)) }
+        m.family("hypha_wal_durable_sequence", "gauge", "Every sequence below this one is durable, per shard.")
+        for s in shards { m.sample("hypha_wal_durable_sequence", ["shard": "\(s)"], Double(wal.shard(s).durableSequence)) }
+        m.family("hypha_wal_durable_records_total", "counter", "Records made durable since this node started.")
+        m.sample("hypha_wal_durable_records_total", [:], Double(ingest.durableRecordsSinceStart))
+        m.family("hypha_wal_sync_seconds_max", "gauge", "Longest sync (msync) of the shard's active segment.")
+        for s in shards { m.sample("hypha_wal_sync_seconds_max", ["shard": "\(s)"], Double(wal.shard(s).syncStats.maxNanoseconds) / 1e9) }
+        m.family("hypha_wal_sync_seconds_last", "gauge", "Duration of the shard's most recent sync.")
+        for s in shards { m.sample("hypha_wal_sync_seconds_last", ["shard": "\(s)"], Double(wal.shard(s).syncStats.lastNanoseconds) / 1e9) }
+        m.family("hypha_wal_syncs_total", "counter", "Syncs of the shard's active segment.")
+        for s in shards { m.sample("hypha_wal_syncs_total", ["shard": "\(s)"], Double(wal.shard(s).syncStats.count)) }
+        let usage = ingest.context.gate.usage
+        m.family("hypha_in_flight_bytes", "gauge", "Bytes sealed into batches but not yet in the WAL.")
+        m.sample("hypha_in_flight_bytes", [:], Double(usage.total))
+        m.family("hypha_in_flight_bytes_peak", "gauge", "Most bytes in flight at once since start.")
+        m.sample("hypha_in_flight_bytes_peak", [:], Double(usage.peak))
+        m.family("hypha_sources", "gauge", "Sources (hosts, peers) currently tracked.")
+        m.sample("hypha_sources", [:], Double(snapshot.sources.count))
+        return m.out
+    }
+
+    private mutating func family(_ name: String, _ type: String, _ help: String) {
+        out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+    }
+
+    private mutating func sample(_ name: String, _ labels: [String: String], _ value: Double) {
+        out += name
+        if !labels.isEmpty {
+            out += "{" + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\(escape($0.value))\"" }.joined(separator: ",") + "}"
+        }
+        out += " " + RecordJSON.number(value).replacingNull() + "\n"
+    }
+
+    private func escape(_ s: String) -> String {
+        s.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"").replacing("\n", with: "\\n")
+    }
+}
+
+extension String {
+    fileprivate func replacingNull() -> String { self == "null" ? "NaN" : self }
+}

@@ -1,0 +1,88 @@
+import Hummingbird
+public import Ingest
+public import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// A running Hypha node: the WAL, the ingest listeners and the HTTP API, run as
+/// swift-service-lifecycle services under one ServiceGroup that drains on SIGTERM/SIGINT.
+public enum NodeRunner {
+    /// Opens the data directory, starts every listener and runs until SIGTERM or SIGINT, then
+    /// drains: stops accepting, seals and syncs every batch, sends the last acks, and returns.
+    /// - Parameter onReady: called with the bound address of every listener once they listen.
+    public static func run(
+        _ configuration: ServeConfiguration, logger: Logger, onReady: @escaping @Sendable ([String: String]) -> Void = { _ in }
+    ) async throws {
+        let relay = DurableRelay()
+        let wal = try WriteAheadLog.open(
+            dataDirectory: configuration.dataDirectory, options: configuration.wal, logger: logger,
+            onDurable: { relay.durable(shard: $0, upTo: $1) })
+        let ingest = try IngestServer(
+            wal: wal, relay: relay, limits: configuration.limits, bindHost: configuration.bindHost,
+            ports: configuration.ports, tokens: configuration.tokens, nodeID: configuration.nodeID, observer: nil,
+            threads: configuration.threads, logger: logger)
+        let ingestService = IngestService(ingest: ingest, logger: logger)
+        var services: [any Service] = [ingestService]
+        let addresses = AddressBook()
+        if let port = configuration.httpPort {
+            let api = HTTPAPI(ingest: ingest, wal: wal, configuration: configuration, startedAt: WallClock.nanoseconds())
+            let app = Application(
+                router: api.router(),
+                configuration: .init(address: .hostname(configuration.bindHost, port: port), serverName: "hypha"),
+                onServerRunning: { channel in
+                    addresses.set("http", channel.localAddress.map { "\($0.ipAddress ?? ""):\($0.port ?? 0)" } ?? "")
+                },
+                eventLoopGroupProvider: .shared(ingest.group),
+                logger: logger)
+            services.append(app)
+        }
+        ingestService.onListening = { bound in
+            for (name, address) in bound { addresses.set(name, "\(address.ipAddress ?? ""):\(address.port ?? 0)") }
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let expected = configuration.listenerNames
+        let watcher = Task {
+            while !Task.isCancelled {
+                let all = addresses.all
+                if expected.isSubset(of: Set(all.keys)) {
+                    onReady(all)
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        defer { watcher.cancel() }
+        try await group.run()
+    }
+}
+
+/// Runs the ingest listeners as a Service: binds on start, drains on graceful shutdown.
+final class IngestService: Service, @unchecked Sendable {
+    let ingest: IngestServer
+    let logger: Logger
+    var onListening: @Sendable ([String: SocketAddress]) -> Void = { _ in }
+
+    init(ingest: IngestServer, logger: Logger) {
+        self.ingest = ingest
+        self.logger = logger
+    }
+
+    func run() async throws {
+        let bound = try await ingest.start()
+        onListening(bound)
+        try? await gracefulShutdown()
+        logger.info("draining: no new connections; sealing, writing and syncing every batch")
+        try await ingest.shutdown()
+        logger.info("drained: every accepted record is in the write-ahead log")
+    }
+}
+
+/// The bound addresses, filled in as listeners come up.
+final class AddressBook: Sendable {
+    private let entries = Mutex<[String: String]>([:])
+    func set(_ name: String, _ address: String) { entries.withLock { $0[name] = address } }
+    var all: [String: String] { entries.withLock { $0 } }
+}
