@@ -11,14 +11,14 @@ final class HyphaNode {
     private var logged = Data()
 
     /// Starts a node on `data` (a new temporary directory by default) and waits until it is ready.
-    init(data: String? = nil, arguments: [String] = [], shards: Int = 2) throws {
+    init(data: String? = nil, arguments: [String] = [], shards: Int = 2, ephemeralPorts: Bool = true) throws {
         self.data = data ?? makeTemporaryDirectory("hypha-node")
         process.executableURL = URL(fileURLWithPath: hyphaBinary())
-        process.arguments = [
-            "serve", "--data", self.data, "--bind", "127.0.0.1", "--shards", "\(shards)",
-            "--native-port", "0", "--syslog-port", "0", "--json-port", "0", "--influx-port", "0",
-            "--graphite-port", "0", "--http-port", "0", "--log-level", "info",
-        ] + arguments
+        let ports = [
+            "--native-port", "0", "--syslog-port", "0", "--json-port", "0", "--influx-port", "0", "--graphite-port", "0", "--http-port", "0",
+        ]
+        process.arguments = ["serve", "--data", self.data, "--bind", "127.0.0.1", "--shards", "\(shards)", "--log-level", "info"]
+            + (ephemeralPorts ? ports : []) + arguments
         process.standardOutput = out
         process.standardError = err
         try process.run()
@@ -162,4 +162,9 @@ func metric(_ text: String, _ name: String) -> Double? {
         return Double(line.dropFirst(name.count + 1))
     }
     return nil
+}
+
+/// Waits until the node's /metrics show `name` at `value` or more (counters publish once a second).
+func waitForMetric(_ node: HyphaNode, _ name: String, atLeast value: Double, seconds: Double = 15) -> Bool {
+    eventually(seconds: seconds) { (try? node.http("/metrics").1).map { (metric($0, name) ?? 0) >= value } ?? false }
 }

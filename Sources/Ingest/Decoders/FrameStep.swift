@@ -19,7 +19,7 @@
 /// }
 /// // drop `offset` bytes from the front of the buffer, keep the rest, read more.
 /// ```
-public enum FrameStep: Equatable, CustomStringConvertible {
+public enum FrameStep: Sendable, Equatable, CustomStringConvertible {
     /// A complete message at `range` (without its delimiter or octet count); drop `consumed` bytes
     /// (leading empty lines, the count or delimiter included) after handling it.
     case frame(Range<Int>, consumed: Int)

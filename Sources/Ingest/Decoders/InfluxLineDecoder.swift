@@ -220,6 +220,16 @@ public struct InfluxLineDecoder {
     /// A numeric or boolean field value.
     private static func fieldValue(_ t: ByteView) throws(DecodeFailure) -> Double {
         let n = t.count
+        switch t[0] {
+        case 0x74, 0x54:  // t T
+            if n == 1 || t.equals("true") || t.equals("True") || t.equals("TRUE") { return 1 }
+            throw DecodeFailure("invalid boolean field")
+        case 0x66, 0x46:  // f F
+            if n == 1 || t.equals("false") || t.equals("False") || t.equals("FALSE") { return 0 }
+            throw DecodeFailure("invalid boolean field")
+        default:
+            break
+        }
         switch t[n - 1] {
         case 0x69:  // i
             guard n > 1, let value = t[0 ..< n - 1].parseInt64() else { throw DecodeFailure("invalid integer field") }
@@ -229,16 +239,6 @@ public struct InfluxLineDecoder {
                 throw DecodeFailure("invalid unsigned field")
             }
             return Double(value)
-        default:
-            break
-        }
-        switch t[0] {
-        case 0x74, 0x54:  // t T
-            if n == 1 || t.equals("true") || t.equals("True") || t.equals("TRUE") { return 1 }
-            throw DecodeFailure("invalid boolean field")
-        case 0x66, 0x46:  // f F
-            if n == 1 || t.equals("false") || t.equals("False") || t.equals("FALSE") { return 0 }
-            throw DecodeFailure("invalid boolean field")
         default:
             guard let value = DecimalText.parseDouble(t), value.isFinite else { throw DecodeFailure("invalid float field") }
             return value

@@ -30,7 +30,8 @@ public final class IngestServer: Sendable {
     private let batchers: [ObjectIdentifier: NIOLoopBound<LoopBatcher>]
     private let loops: [any EventLoop]
     private let servers = Mutex<[(String, any Channel)]>([])
-    private let children = Mutex<[ObjectIdentifier: any Channel]>([:])
+    /// Open connections, and whether each speaks the native protocol.
+    private let children = Mutex<[ObjectIdentifier: (any Channel, Bool)]>([:])
     private let connections = Atomic<Int>(0)
     private let timers = Mutex<[RepeatedTask]>([])
     private let startSequences: [UInt64]
@@ -102,8 +103,13 @@ public final class IngestServer: Sendable {
         for (_, channel) in servers.withLock({ s in defer { s = [] }; return s }) {
             try? await channel.close()
         }
+        // Connections read what their senders already sent, then close (native ones once
+        // their last acks are out); the batchers are sealed after that.
         let open = children.withLock { Array($0.values) }
-        for channel in open { channel.pipeline.fireUserInboundEventTriggered(IngestShutdown()) }
+        for (channel, _) in open { channel.pipeline.fireUserInboundEventTriggered(IngestShutdown()) }
+        for (channel, isNative) in open where !isNative {
+            _ = try? await channel.closeFuture.timeout(seconds: 6, on: channel.eventLoop).get()
+        }
         for loop in loops {
             let bound = batchers[ObjectIdentifier(loop)]!
             try await loop.submit {
@@ -116,8 +122,8 @@ public final class IngestServer: Sendable {
         try wal.close()
         for w in context.writers { w.durable(upTo: .max) }
         // Give connections a moment to send their last acks and close, then close the rest.
-        for channel in open { _ = try? await channel.closeFuture.timeout(seconds: 5, on: channel.eventLoop).get() }
-        for channel in children.withLock({ Array($0.values) }) { try? await channel.close() }
+        for (channel, _) in open { _ = try? await channel.closeFuture.timeout(seconds: 5, on: channel.eventLoop).get() }
+        for (channel, _) in children.withLock({ Array($0.values) }) { try? await channel.close() }
         try await group.shutdownGracefully()
     }
 
@@ -157,7 +163,7 @@ public final class IngestServer: Sendable {
                         channel.close(promise: nil)
                         return
                     }
-                    children.withLock { $0[id] = channel }
+                    children.withLock { $0[id] = (channel, name == "native") }
                     try initialize(channel)
                 }
             }

@@ -22,6 +22,13 @@ final class StreamHandler<Decoder: StreamDecoding>: ChannelInboundHandler {
     private var decoder: Decoder
     private var pending: ByteBuffer?
     private var peer: [UInt8] = []
+    private var draining = false
+    private var lastRead = NIODeadline.now()
+    private var drainCheck: Scheduled<Void>?
+    /// While draining, a connection quiet this long is closed (the sender has nothing more).
+    static var drainQuiet: TimeAmount { .milliseconds(200) }
+    /// ... and every connection is closed this long after the drain began.
+    static var drainLimit: TimeAmount { .seconds(5) }
 
     init(ingest: IngestContext, batcher: LoopBatcher, listener: ListenerKind) {
         self.ingest = ingest
@@ -35,6 +42,7 @@ final class StreamHandler<Decoder: StreamDecoding>: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastRead = NIODeadline.now()
         var buffer = unwrapInboundIn(data)
         if var carried = pending {
             carried.writeBuffer(&buffer)
@@ -61,6 +69,7 @@ final class StreamHandler<Decoder: StreamDecoding>: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        drainCheck?.cancel()
         // A last line without its newline still counts when the sender closes cleanly.
         if var rest = pending, rest.readableBytes > 0 {
             rest.writeInteger(UInt8(ascii: "\n"))
@@ -73,8 +82,23 @@ final class StreamHandler<Decoder: StreamDecoding>: ChannelInboundHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent || event is IngestShutdown {
+        if event is IdleStateHandler.IdleStateEvent {
             context.close(promise: nil)
+        } else if event is IngestShutdown, !draining {
+            // Read what the sender already sent: close once the connection goes quiet.
+            draining = true
+            let started = NIODeadline.now()
+            let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let channel = context.channel
+            func check() {
+                let now = NIODeadline.now()
+                if now - bound.value.lastRead >= Self.drainQuiet || now - started >= Self.drainLimit {
+                    channel.close(promise: nil)
+                } else {
+                    bound.value.drainCheck = channel.eventLoop.scheduleTask(in: .milliseconds(50)) { check() }
+                }
+            }
+            check()
         } else {
             context.fireUserInboundEventTriggered(event)
         }

@@ -1,0 +1,81 @@
+import Foundation
+import Ingest
+import Testing
+
+/// Configuration files, /health, /metrics and backpressure of the real node.
+@Suite struct NodeEndToEndTests {
+    @Test func aConfigFileSetsTheNodeUpAndUnknownKeysAreErrors() throws {
+        let dir = makeTemporaryDirectory("hypha-config")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let bad = dir + "/bad.yaml"
+        try "shards: 2\nlimits:\n  line_kib: 8\n  conections: 10\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let refused = try runHypha(["serve", "--config", bad])
+        #expect(refused.status != 0 && refused.stderr.contains("limits.conections"), "names the unknown key: \(refused.stderr)")
+
+        let good = dir + "/good.yaml"
+        try """
+            data: \(dir)/data
+            shards: 3
+            durability: batch
+            codec: zstd
+            ports: {native: 0, syslog: off, json: 0, influx: off, graphite: off, http: 0}
+            limits: {line_kib: 8, connections: 100}
+            """.write(toFile: good, atomically: true, encoding: .utf8)
+        let node = try HyphaNode(data: dir + "/data", arguments: ["--config", good], shards: 3, ephemeralPorts: false)
+        #expect(node.listeners["syslog"] == nil && node.listeners["json"] != nil, "ports from the file: \(node.listeners)")
+        let client = try LineClient(port: node.port("json"))
+        client.send(#"{"message":"configured"}"# + "\n" + String(repeating: "y", count: 9000) + "\n")
+        client.close()
+        #expect(try eventually { (try? node.http("/metrics").1).map { (metric($0, "hypha_wal_durable_records_total") ?? 0) >= 1 } ?? false })
+        let health = try node.http("/health")
+        #expect(health.0 == 200 && health.1.contains("\"durability\":\"batch\"") && health.1.contains("\"shards\":3"), "\(health.1)")
+        node.stop()
+        #expect(FileManager.default.fileExists(atPath: dir + "/data/wal/shard-0002"))
+        let inspect = try runHypha(["wal", "inspect", "--data", dir + "/data"])
+        #expect(inspect.stdout.contains("zstd=1") || inspect.stdout.contains("none=1"), "codec from the file: \(inspect.stdout)")
+    }
+
+    @Test func metricsExposeListenersShardsWALAndInFlight() throws {
+        let node = try HyphaNode()
+        defer { node.remove() }
+        let client = try LineClient(port: node.port("json"))
+        for i in 0 ..< 500 { client.send(#"{"message":"m\#(i)","host":"host\#(i % 5)"}"# + "\n") }
+        client.close()
+        #expect(try eventually { (try? node.http("/metrics").1).map { (metric($0, "hypha_wal_durable_records_total") ?? 0) >= 500 } ?? false })
+        // The EMA needs a tick or two to show.
+        #expect(try eventually(seconds: 5) {
+            let text = try node.http("/metrics").1
+            return text.split(separator: "\n").contains { $0.hasPrefix("hypha_shard_records_per_second") && !$0.hasSuffix(" 0") }
+        })
+        let (status, text) = try node.http("/metrics")
+        #expect(status == 200)
+        for family in [
+            "hypha_listener_records_total", "hypha_listener_bytes_total", "hypha_listener_rejects_total", "hypha_shard_records_per_second",
+            "hypha_shard_bytes_per_second", "hypha_wal_bytes", "hypha_wal_segments", "hypha_wal_sync_seconds_max", "hypha_in_flight_bytes",
+        ] {
+            #expect(text.contains("# TYPE \(family) "), "exposes \(family)")
+        }
+        #expect(metric(text, #"hypha_listener_records_total{listener="json"}"#) == 500)
+        #expect((metric(text, "hypha_sources") ?? 0) >= 5, "per-source tracking")
+        node.stop()
+    }
+
+    @Test func backpressureBoundsWhatIsInFlight() throws {
+        // A tiny in-flight limit and synced batches: the listeners must stop reading rather
+        // than buffer, and nothing is lost.
+        let node = try HyphaNode(arguments: ["--max-in-flight-mib", "1", "--max-in-flight-shard-mib", "1", "--durability", "batch", "--batch-kib", "64"])
+        defer { node.remove() }
+        let line = #"{"message":"\#(String(repeating: "p", count: 400))","host":"bp"}"# + "\n"
+        let lines = 30_000
+        let client = try LineClient(port: node.port("json"))
+        client.send(String(repeating: line, count: lines))
+        client.close()
+        #expect(try eventually(seconds: 60) { (try? node.http("/metrics").1).map { (metric($0, "hypha_wal_durable_records_total") ?? 0) >= Double(lines) } ?? false })
+        let text = try node.http("/metrics").1
+        let peak = metric(text, "hypha_in_flight_bytes_peak") ?? .infinity
+        // One batch per shard and loop may be sealed past the limit before reading stops.
+        #expect(peak <= Double((1 << 20) + 16 * (64 << 10 + 2048)), "peak in flight \(peak) stays near the 1 MiB limit")
+        node.stop()
+        #expect(try node.records().count == lines)
+    }
+}
