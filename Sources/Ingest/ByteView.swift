@@ -51,6 +51,13 @@ public import Glibc
         return unsafe ByteView(base: base.map { unsafe $0 + range.lowerBound }, count: range.count)
     }
 
+    /// Eight bytes at `index` as a little-endian word (one bounds check, unaligned load).
+    @inlinable
+    public func word(at index: Int) -> UInt64 {
+        precondition(index >= 0 && index <= count &- 8, "ByteView word out of range")
+        return UInt64(littleEndian: unsafe base!.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+    }
+
     /// The bytes from `start` to the end.
     @inlinable
     public func suffix(from start: Int) -> ByteView { self[start ..< count] }

@@ -79,3 +79,21 @@ import Testing
         #expect(try node.records().count == lines)
     }
 }
+
+@Suite struct ConnectionLimitTests {
+    @Test func connectionsPastTheLimitAreClosedAndCounted() throws {
+        let node = try HyphaNode(arguments: ["--max-connections", "2"])
+        defer { node.remove() }
+        let a = try LineClient(port: node.port("json"))
+        let b = try LineClient(port: node.port("graphite"))
+        usleep(200_000)
+        let c = try LineClient(port: node.port("json"))
+        #expect(c.waitForClose(seconds: 5), "the third connection is closed at once")
+        a.send(#"{"message":"a still works"}"# + "\n")
+        a.close()
+        b.close()
+        #expect(waitForMetric(node, "hypha_wal_durable_records_total", atLeast: 1))
+        node.stop()
+        #expect(try node.records().count == 1)
+    }
+}

@@ -191,13 +191,30 @@ enum TextCheck {
     /// character n; DEL is refused unless every control is allowed); else the reason.
     /// O(n), one pass, no allocation.
     static func problem(_ v: ByteView, _ lower: Int, _ upper: Int, allowedControls: UInt32) -> StaticString? {
-        var i = lower
-        while i < upper {
-            let b = v[i]
+        let s = v[lower ..< upper]
+        let n = s.count
+        let printableOnly = allowedControls != anyControl
+        var i = 0
+        while i < n {
+            // Eight bytes at a time while they are plain ASCII (printable, or any ASCII for JSON).
+            while n &- i >= 8 {
+                let w = word(s, i)
+                if w & 0x8080_8080_8080_8080 != 0 { break }
+                if printableOnly {
+                    // Any byte below 0x20, or equal to 0x7F? (SWAR "has less than" / "has zero".)
+                    let below = (w &- 0x2020_2020_2020_2020) & ~w & 0x8080_8080_8080_8080
+                    let x = w ^ 0x7F7F_7F7F_7F7F_7F7F
+                    let del = (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
+                    if below | del != 0 { break }
+                }
+                i &+= 8
+            }
+            guard i < n else { break }
+            let b = s[i]
             if b < 0x80 {
                 if b < 0x20 {
                     if allowedControls & (1 << UInt32(b)) == 0 { return "control character" }
-                } else if b == 0x7F, allowedControls != anyControl {
+                } else if b == 0x7F, printableOnly {
                     return "control character"
                 }
                 i += 1
@@ -215,9 +232,9 @@ enum TextCheck {
             } else {
                 return "invalid UTF-8"
             }
-            guard i + need < upper else { return "invalid UTF-8" }
+            guard i + need < n else { return "invalid UTF-8" }
             for k in 1 ... need {
-                let c = v[i + k]
+                let c = s[i + k]
                 guard c & 0xC0 == 0x80 else { return "invalid UTF-8" }
                 cp = cp << 6 | UInt32(c & 0x3F)
             }
@@ -226,6 +243,10 @@ enum TextCheck {
         }
         return nil
     }
+
+    /// Bytes `i..<i+8` of `s` as a little-endian word (the caller checked the bounds).
+    @inline(__always)
+    static func word(_ s: ByteView, _ i: Int) -> UInt64 { s.word(at: i) }
 }
 
 /// Decimal number parsing on bytes, without allocation.

@@ -87,7 +87,7 @@ extension IngestContext {
         stats.publish(listeners: counters, sources: [:], rejects: sink.rejects.prefix(5).map { (.influxHTTP, $0.reason, $0.text) })
         var drafts: [(Int, BatchDraft)] = []
         for shard in 0 ..< writers.count {
-            if let draft = sink.payloads.take(shard: shard, codec: limits.codec, reserve: 0) { drafts.append((shard, draft)) }
+            if let draft = sink.payloads.take(shard: shard, codec: limits.codec, replacement: []) { drafts.append((shard, draft)) }
         }
         for (shard, draft) in drafts {
             gate.reserve(bytes: draft.payload.count, shard: shard)

@@ -47,7 +47,8 @@ public final class IngestServer: Sendable {
         self.ports = ports
         self.logger = logger
         let gate = InFlightGate(shardCount: wal.shardCount, maxTotalBytes: limits.maxInFlightBytes, maxShardBytes: limits.maxInFlightShardBytes)
-        let writers = (0 ..< wal.shardCount).map { ShardWriter(shard: wal.shard($0), gate: gate, logger: logger) }
+        let pool = PayloadPool(limit: 4 * wal.shardCount * max(1, threads) + 8, capacity: limits.batchBytes + 65_536)
+        let writers = (0 ..< wal.shardCount).map { ShardWriter(shard: wal.shard($0), gate: gate, pool: pool, logger: logger) }
         relay.attach(writers)
         for w in writers { w.start() }
         let stats = IngestStats(shardCount: wal.shardCount)
@@ -58,7 +59,9 @@ public final class IngestServer: Sendable {
         for loop in loops {
             let ctx = context
             batchers[ObjectIdentifier(loop)] = try loop.submit {
-                NIOLoopBound(LoopBatcher(writers: ctx.writers, gate: ctx.gate, stats: ctx.stats, limits: ctx.limits, logger: logger), eventLoop: loop)
+                NIOLoopBound(
+                    LoopBatcher(BatchingSink(writers: ctx.writers, gate: ctx.gate, stats: ctx.stats, limits: ctx.limits, pool: pool, logger: logger)),
+                    eventLoop: loop)
             }.wait()
         }
         self.batchers = batchers
@@ -113,8 +116,10 @@ public final class IngestServer: Sendable {
         for loop in loops {
             let bound = batchers[ObjectIdentifier(loop)]!
             try await loop.submit {
-                bound.value.sealAll()
-                bound.value.publish()
+                bound.value.withSink { sink in
+                    sink.sealAll()
+                    sink.publish()
+                }
             }.get()
         }
         for t in timers.withLock({ t in defer { t = [] }; return t }) { t.cancel() }
@@ -194,9 +199,9 @@ public final class IngestServer: Sendable {
         for loop in loops {
             let bound = batchers[ObjectIdentifier(loop)]!
             tasks.append(loop.scheduleRepeatedTask(initialDelay: linger, delay: linger) { _ in
-                bound.value.sealExpired(now: NIODeadline.now().uptimeNanoseconds)
+                bound.value.withSink { $0.sealExpired(now: NIODeadline.now().uptimeNanoseconds) }
             })
-            tasks.append(loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in bound.value.publish() })
+            tasks.append(loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in bound.value.withSink { $0.publish() } })
         }
         let writers = context.writers
         let stats = context.stats

@@ -5,7 +5,7 @@ protocol StreamDecoding {
     init(limits: IngestLimits)
     /// Decodes every complete frame at the front of `buffer` into `sink`.
     /// - Returns: the bytes consumed; the rest is kept and offered again with more data.
-    mutating func decode(_ buffer: ByteView, into sink: LoopBatcher) -> Int
+    mutating func decode(_ buffer: ByteView, into sink: inout BatchingSink) -> Int
 }
 
 /// Serves one connection of a stream protocol (syslog/TCP, JSON lines, Influx, Graphite):
@@ -49,12 +49,12 @@ final class StreamHandler<Decoder: StreamDecoding>: ChannelInboundHandler {
             buffer = carried
             pending = nil
         }
-        batcher.listener = listener
-        batcher.peer = peer
-        batcher.receivedAt = WallClock.nanoseconds()
-        batcher.now = NIODeadline.now().uptimeNanoseconds
-        let consumed = unsafe buffer.withUnsafeReadableBytes { raw in
-            decoder.decode(unsafe ByteView(raw), into: batcher)
+        let consumed = batcher.withSink { sink in
+            sink.listener = listener
+            sink.peer = peer
+            sink.receivedAt = WallClock.nanoseconds()
+            sink.now = NIODeadline.now().uptimeNanoseconds
+            return unsafe buffer.withUnsafeReadableBytes { raw in decoder.decode(unsafe ByteView(raw), into: &sink) }
         }
         buffer.moveReaderIndex(forwardBy: consumed)
         if buffer.readableBytes > 0 {
@@ -74,9 +74,11 @@ final class StreamHandler<Decoder: StreamDecoding>: ChannelInboundHandler {
         if var rest = pending, rest.readableBytes > 0 {
             rest.writeInteger(UInt8(ascii: "\n"))
             pending = nil
-            batcher.listener = listener
-            batcher.peer = peer
-            _ = unsafe rest.withUnsafeReadableBytes { raw in decoder.decode(unsafe ByteView(raw), into: batcher) }
+            batcher.withSink { sink in
+                sink.listener = listener
+                sink.peer = peer
+                _ = unsafe rest.withUnsafeReadableBytes { raw in decoder.decode(unsafe ByteView(raw), into: &sink) }
+            }
         }
         context.fireChannelInactive()
     }

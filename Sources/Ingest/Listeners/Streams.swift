@@ -4,14 +4,14 @@ import NIOCore
 /// one to the sink. Returns the bytes consumed.
 @inline(__always)
 func frameLoop(
-    _ buffer: ByteView, into sink: LoopBatcher, next: (ByteView) -> FrameStep, decodeFrame: (ByteView) -> Void
+    _ buffer: ByteView, into sink: inout BatchingSink, next: (ByteView) -> FrameStep, decodeFrame: (ByteView, inout BatchingSink) -> Void
 ) -> Int {
     var offset = 0
     while offset < buffer.count {
         let view = buffer.suffix(from: offset)
         switch next(view) {
         case .frame(let range, let consumed):
-            decodeFrame(view[range])
+            decodeFrame(view[range], &sink)
             offset += consumed
         case .needMore(let consumed):
             return offset + consumed
@@ -31,9 +31,8 @@ struct SyslogStream: StreamDecoding {
 
     init(limits: IngestLimits) { framer = SyslogFramer(maxFrameLength: min(limits.maxFrameBytes, max(limits.maxLineBytes, 1))) }
 
-    mutating func decode(_ buffer: ByteView, into sink: LoopBatcher) -> Int {
-        var s = sink
-        return frameLoop(buffer, into: sink, next: { framer.next($0) }) { decoder.decode($0, receivedAt: sink.receivedAt, into: &s) }
+    mutating func decode(_ buffer: ByteView, into sink: inout BatchingSink) -> Int {
+        frameLoop(buffer, into: &sink, next: { framer.next($0) }) { decoder.decode($0, receivedAt: $1.receivedAt, into: &$1) }
     }
 }
 
@@ -44,9 +43,8 @@ struct JSONLinesStream: StreamDecoding {
 
     init(limits: IngestLimits) { framer = LineFramer(maxLineLength: limits.maxLineBytes) }
 
-    mutating func decode(_ buffer: ByteView, into sink: LoopBatcher) -> Int {
-        var s = sink
-        return frameLoop(buffer, into: sink, next: { framer.next($0) }) { decoder.decode($0, receivedAt: sink.receivedAt, into: &s) }
+    mutating func decode(_ buffer: ByteView, into sink: inout BatchingSink) -> Int {
+        frameLoop(buffer, into: &sink, next: { framer.next($0) }) { decoder.decode($0, receivedAt: $1.receivedAt, into: &$1) }
     }
 }
 
@@ -57,10 +55,9 @@ struct InfluxStream: StreamDecoding {
 
     init(limits: IngestLimits) { framer = LineFramer(maxLineLength: limits.maxLineBytes) }
 
-    mutating func decode(_ buffer: ByteView, into sink: LoopBatcher) -> Int {
-        var s = sink
-        return frameLoop(buffer, into: sink, next: { framer.next($0) }) {
-            _ = decoder.decode($0, precision: .ns, receivedAt: sink.receivedAt, into: &s)
+    mutating func decode(_ buffer: ByteView, into sink: inout BatchingSink) -> Int {
+        frameLoop(buffer, into: &sink, next: { framer.next($0) }) {
+            _ = decoder.decode($0, precision: .ns, receivedAt: $1.receivedAt, into: &$1)
         }
     }
 }
@@ -72,9 +69,8 @@ struct GraphiteStream: StreamDecoding {
 
     init(limits: IngestLimits) { framer = LineFramer(maxLineLength: limits.maxLineBytes) }
 
-    mutating func decode(_ buffer: ByteView, into sink: LoopBatcher) -> Int {
-        var s = sink
-        return frameLoop(buffer, into: sink, next: { framer.next($0) }) { decoder.decode($0, receivedAt: sink.receivedAt, into: &s) }
+    mutating func decode(_ buffer: ByteView, into sink: inout BatchingSink) -> Int {
+        frameLoop(buffer, into: &sink, next: { framer.next($0) }) { decoder.decode($0, receivedAt: $1.receivedAt, into: &$1) }
     }
 }
 
@@ -96,25 +92,28 @@ final class SyslogDatagramHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
-        batcher.listener = .syslogUDP
-        if ingest.gate.isOverLimit {
-            batcher.countDropped()
-            return
-        }
         if envelope.remoteAddress != lastAddress {
             lastAddress = envelope.remoteAddress
             peer = Array((envelope.remoteAddress.ipAddress ?? "unknown").utf8)
         }
-        batcher.peer = peer
-        batcher.receivedAt = WallClock.nanoseconds()
-        batcher.now = NIODeadline.now().uptimeNanoseconds
-        var sink = batcher
-        unsafe envelope.data.withUnsafeReadableBytes { raw in
-            let view = unsafe ByteView(raw)
-            if view.count > ingest.limits.maxLineBytes {
-                sink.reject("datagram too long", sample: view[0 ..< 200])
-            } else {
-                decoder.decode(view, receivedAt: batcher.receivedAt, into: &sink)
+        let overLimit = ingest.gate.isOverLimit
+        let maxLine = ingest.limits.maxLineBytes
+        batcher.withSink { sink in
+            sink.listener = .syslogUDP
+            if overLimit {
+                sink.countDropped()
+                return
+            }
+            sink.peer = peer
+            sink.receivedAt = WallClock.nanoseconds()
+            sink.now = NIODeadline.now().uptimeNanoseconds
+            unsafe envelope.data.withUnsafeReadableBytes { raw in
+                let view = unsafe ByteView(raw)
+                if view.count > maxLine {
+                    sink.reject("datagram too long", sample: view[0 ..< 200])
+                } else {
+                    decoder.decode(view, receivedAt: sink.receivedAt, into: &sink)
+                }
             }
         }
     }

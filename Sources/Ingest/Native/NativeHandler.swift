@@ -156,9 +156,11 @@ final class NativeHandler: ChannelInboundHandler {
                 let body = unsafe ByteView(raw)[0 ..< Int(length)]
                 let problem = Int(length) > Self.maxRecordBytes ? (.tooLarge, "record exceeds 1 MiB") : RecordValidator.check(body)
                 if let problem {
-                    batcher.listener = .native
-                    batcher.peer = peerBytes
-                    batcher.reject(problem.1, sample: body)
+                    batcher.withSink { sink in
+                        sink.listener = .native
+                        sink.peer = peerBytes
+                        sink.reject(problem.1, sample: body)
+                    }
                     return problem
                 }
                 var n = UInt64(length)
@@ -189,8 +191,11 @@ final class NativeHandler: ChannelInboundHandler {
             complete(slot, NativeFrames.nack(producerID: producerID, sequence: sequence, accepted: 0, rejected: rejected, allocator: allocator))
             return
         }
-        batcher.listener = .native
-        batcher.countRecords(accepted, bytes: payload.count)
+        let payloadBytes = payload.count
+        batcher.withSink { sink in
+            sink.listener = .native
+            sink.countRecords(accepted, bytes: payloadBytes)
+        }
         let draft = BatchDraft(
             payload: payload, recordCount: accepted, minTimestamp: minTs, maxTimestamp: maxTs,
             producerID: Self.producerKey(daemonHash: daemonHash, producerID: producerID), producerSequence: sequence,

@@ -1,21 +1,22 @@
 import Logging
 
-/// The record sink of one event loop: encodes decoded records straight into per-shard batch
-/// buffers and hands each sealed batch to its shard's writer (one thread hop per batch).
+/// The record sink of one event loop, as a value: decoders write into it through `inout`, so
+/// the per-record path touches a local struct (no class exclusivity checks, no retains).
 ///
-/// A batch seals at ``IngestLimits/batchBytes`` or after ``IngestLimits/lingerNanoseconds``.
+/// Encodes decoded records straight into per-shard batch buffers and hands each sealed batch
+/// to its shard's writer: one thread hop per batch. A batch seals at
+/// ``IngestLimits/batchBytes`` or ``IngestLimits/lingerNanoseconds`` after its first record.
 /// Counters are plain integers, published to ``IngestStats`` once a second.
-///
-/// Thread safety: owned by one event loop; every method runs on that loop.
-public final class LoopBatcher: RecordSink {
+public struct BatchingSink: RecordSink {
     let writers: [ShardWriter]
     let gate: InFlightGate
     let stats: IngestStats
     let limits: IngestLimits
+    let pool: PayloadPool
     let logger: Logger
     var payloads: ShardedPayloads
 
-    /// Set by a handler before it decodes a read: where the bytes came from.
+    /// Set before decoding a read: where the bytes came from.
     public var listener: ListenerKind = .syslogTCP
     /// The sending peer's address, used when a record names no host.
     public var peer: [UInt8] = []
@@ -25,62 +26,65 @@ public final class LoopBatcher: RecordSink {
     public var now: UInt64 = 0
 
     private var counters = [ListenerCounters](repeating: ListenerCounters(), count: ListenerKind.allCases.count)
-    private var sources: [UInt64: SourceStats] = [:]
-    private var openSource: UInt64 = 0
+    private var sources = SourceTable()
+    private var openSource = 0
     private var rejectSamples: [(ListenerKind, String, String)] = []
     private var rejectLogsThisSecond = 0
 
-    init(writers: [ShardWriter], gate: InFlightGate, stats: IngestStats, limits: IngestLimits, logger: Logger) {
+    init(writers: [ShardWriter], gate: InFlightGate, stats: IngestStats, limits: IngestLimits, pool: PayloadPool, logger: Logger) {
         self.writers = writers
         self.gate = gate
         self.stats = stats
         self.limits = limits
+        self.pool = pool
         self.logger = logger
-        payloads = ShardedPayloads(shardCount: writers.count, reserve: limits.batchBytes + 65_536)
+        payloads = ShardedPayloads(shardCount: writers.count)
+        for shard in 0 ..< writers.count { payloads.replaceBuffer(shard: shard, with: pool.take()) }
     }
 
     // MARK: RecordSink
 
-    public func beginLog(timestamp: Int64, severity: UInt8, facility: UInt8, host: ByteView, app: ByteView, message: ByteView) {
+    public mutating func beginLog(timestamp: Int64, severity: UInt8, facility: UInt8, host: ByteView, app: ByteView, message: ByteView) {
         if host.isEmpty {
+            let peer = self.peer
             unsafe peer.withUnsafeBytes { raw in
                 let h = unsafe ByteView(raw)
-                let shard = route(h)
-                payloads.beginLog(shard: shard, timestamp: timestamp, severity: severity, facility: facility, host: h, app: app, message: message, now: now)
+                payloads.beginLog(shard: route(h), timestamp: timestamp, severity: severity, facility: facility, host: h, app: app, message: message, now: now)
             }
         } else {
-            let shard = route(host)
-            payloads.beginLog(shard: shard, timestamp: timestamp, severity: severity, facility: facility, host: host, app: app, message: message, now: now)
+            payloads.beginLog(shard: route(host), timestamp: timestamp, severity: severity, facility: facility, host: host, app: app, message: message, now: now)
         }
     }
 
-    public func beginMetric(timestamp: Int64, name: ByteView, value: Double, source: ByteView) {
+    public mutating func beginMetric(timestamp: Int64, name: ByteView, value: Double, source: ByteView) {
         if source.isEmpty {
+            let peer = self.peer
             unsafe peer.withUnsafeBytes { raw in
-                let shard = route(unsafe ByteView(raw))
-                payloads.beginMetric(shard: shard, timestamp: timestamp, name: name, value: value, now: now)
+                payloads.beginMetric(shard: route(unsafe ByteView(raw)), timestamp: timestamp, name: name, value: value, now: now)
             }
         } else {
             payloads.beginMetric(shard: route(source), timestamp: timestamp, name: name, value: value, now: now)
         }
     }
 
-    public func field(key: ByteView, value: ByteView) { payloads.field(key: key, value: value) }
+    public mutating func field(key: ByteView, value: ByteView) { payloads.field(key: key, value: value) }
 
-    public func finishRecord() {
+    public mutating func finishRecord() {
         let (shard, bytes) = payloads.finishRecord()
-        counters[listener.rawValue].records += 1
-        counters[listener.rawValue].bytes += bytes
-        sources[openSource]?.records += 1
-        sources[openSource]?.bytes += bytes
+        counters[listener.rawValue].records &+= 1
+        counters[listener.rawValue].bytes &+= bytes
+        sources.count(openSource, records: 1, bytes: bytes, at: receivedAt)
         if payloads.shards[shard].payload.count >= limits.batchBytes { seal(shard) }
     }
 
-    public func reject(_ reason: StaticString, sample: ByteView) {
-        counters[listener.rawValue].rejects += 1
-        let key = unsafe peer.withUnsafeBytes { unsafe SourceHash.hash(ByteView($0)) }
-        if sources[key] == nil { sources[key] = SourceStats(name: String(decoding: peer, as: UTF8.self), listener: listener) }
-        sources[key]!.rejects += 1
+    public mutating func reject(_ reason: StaticString, sample: ByteView) {
+        counters[listener.rawValue].rejects &+= 1
+        let peer = self.peer
+        let slot = unsafe peer.withUnsafeBytes { raw in
+            let view = unsafe ByteView(raw)
+            return sources.slot(hash: SourceHash.hash(view), name: view, listener: listener)
+        }
+        sources.reject(slot, at: receivedAt)
         guard rejectLogsThisSecond < 5 else { return }
         rejectLogsThisSecond += 1
         let text = String(decoding: sample.bytes.prefix(200), as: UTF8.self)
@@ -91,54 +95,70 @@ public final class LoopBatcher: RecordSink {
         ])
     }
 
-    // MARK: Sealing and publishing
+    // MARK: Counting, sealing, publishing
 
-    /// Counts a datagram or read that could not be taken (UDP under backpressure).
-    public func countDropped(_ n: Int = 1) { counters[listener.rawValue].dropped += n }
+    /// Counts datagrams that could not be taken (UDP under backpressure).
+    public mutating func countDropped(_ n: Int = 1) { counters[listener.rawValue].dropped &+= n }
 
     /// Counts an accepted connection.
-    public func countConnection() { counters[listener.rawValue].connections += 1 }
+    public mutating func countConnection() { counters[listener.rawValue].connections &+= 1 }
 
-    /// Counts records that reached the WAL outside this batcher (native batches).
-    public func countRecords(_ records: Int, bytes: Int) {
-        counters[listener.rawValue].records += records
-        counters[listener.rawValue].bytes += bytes
+    /// Counts records that reached the WAL without this sink (native batches).
+    public mutating func countRecords(_ records: Int, bytes: Int) {
+        counters[listener.rawValue].records &+= records
+        counters[listener.rawValue].bytes &+= bytes
     }
 
     /// Seals every shard whose first record arrived at least a linger ago.
-    public func sealExpired(now: UInt64) {
+    mutating func sealExpired(now: UInt64) {
         for shard in 0 ..< payloads.shardCount where payloads.shards[shard].count > 0 {
             if now &- payloads.shards[shard].openedAt >= limits.lingerNanoseconds { seal(shard) }
         }
     }
 
     /// Seals everything (graceful shutdown).
-    public func sealAll() {
+    mutating func sealAll() {
         for shard in 0 ..< payloads.shardCount { seal(shard) }
     }
 
     /// Pushes this loop's counters to ``IngestStats`` and starts counting afresh.
-    public func publish() {
-        stats.publish(listeners: counters, sources: sources, rejects: rejectSamples)
+    mutating func publish() {
+        stats.publish(listeners: counters, sources: sources.drain(), rejects: rejectSamples)
         for i in counters.indices { counters[i] = ListenerCounters() }
-        sources.removeAll(keepingCapacity: true)
         rejectSamples.removeAll()
         rejectLogsThisSecond = 0
     }
 
-    private func seal(_ shard: Int) {
-        guard let draft = payloads.take(shard: shard, codec: limits.codec, reserve: limits.batchBytes + 65_536) else { return }
+    private mutating func seal(_ shard: Int) {
+        guard let draft = payloads.take(shard: shard, codec: limits.codec, replacement: pool.take()) else { return }
         gate.reserve(bytes: draft.payload.count, shard: shard)
         writers[shard].submit(draft)
     }
 
     @inline(__always)
-    private func route(_ host: ByteView) -> Int {
+    private mutating func route(_ host: ByteView) -> Int {
         let h = SourceHash.hash(host)
-        openSource = h
-        if sources[h] == nil { sources[h] = SourceStats(name: host.string, listener: listener) }
-        sources[h]!.lastSeen = receivedAt
+        openSource = sources.slot(hash: h, name: host, listener: listener)
         return SourceHash.shard(for: h, shardCount: payloads.shardCount)
+    }
+}
+
+/// Owns an event loop's ``BatchingSink``. Handlers move the sink out for the duration of one
+/// read (`withSink`), so the hot path never goes through a class property.
+///
+/// Thread safety: owned by one event loop; every method runs on that loop.
+public final class LoopBatcher {
+    private var sink: BatchingSink?
+
+    init(_ sink: BatchingSink) { self.sink = sink }
+
+    /// Runs `body` with this loop's sink.
+    @inline(__always)
+    public func withSink<R>(_ body: (inout BatchingSink) -> R) -> R {
+        guard var local = sink.take() else { preconditionFailure("withSink re-entered on one event loop") }
+        let result = body(&local)
+        sink = local
+        return result
     }
 }
 

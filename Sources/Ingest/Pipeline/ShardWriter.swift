@@ -29,7 +29,6 @@ public final class ShardWriter: Sendable {
 
     struct State {
         var queue: [Job] = []
-        var head = 0
         var stopping = false
         /// Completions waiting for the group commit: (end sequence, completion).
         var waiting: [(UInt64, Completion)] = []
@@ -37,15 +36,17 @@ public final class ShardWriter: Sendable {
 
     public let shard: ShardLog
     private let gate: InFlightGate
+    let pool: PayloadPool
     private let state = Mutex(State())
     private let wakeup = DispatchSemaphore(value: 0)
     private let thread: Mutex<BackgroundThread?> = Mutex(nil)
     private let logger: Logger
     private let counters = Mutex((batches: 0, records: 0, bytes: 0))
 
-    init(shard: ShardLog, gate: InFlightGate, logger: Logger) {
+    init(shard: ShardLog, gate: InFlightGate, pool: PayloadPool, logger: Logger) {
         self.shard = shard
         self.gate = gate
+        self.pool = pool
         self.logger = logger
     }
 
@@ -87,27 +88,23 @@ public final class ShardWriter: Sendable {
     private func run() {
         while true {
             wakeup.wait()
-            let next: Job? = state.withLock { s in
-                guard s.head < s.queue.count else { return nil }
-                let job = s.queue[s.head]
-                s.head += 1
-                if s.head > 1024 && s.head * 2 > s.queue.count {
-                    s.queue.removeFirst(s.head)
-                    s.head = 0
-                }
-                return job
+            // Take everything queued at once: one lock per wake-up, and nothing written stays
+            // referenced by the queue.
+            let (jobs, stopping) = state.withLock { s in
+                defer { s.queue.removeAll(keepingCapacity: true) }
+                return (s.queue, s.stopping)
             }
-            guard let job = next else {
-                if state.withLock({ $0.stopping && $0.head >= $0.queue.count }) { return }
-                continue
-            }
-            write(job)
+            for job in jobs { write(job) }
+            if stopping && state.withLock({ $0.queue.isEmpty }) { return }
         }
     }
 
     private func write(_ job: Job) {
         let bytes = job.draft.payload.count
-        defer { gate.release(bytes: bytes, shard: shard.shard) }
+        defer {
+            gate.release(bytes: bytes, shard: shard.shard)
+            pool.recycle(job.draft.payload)
+        }
         let outcome: AppendOutcome
         do {
             outcome = try shard.append(job.draft)

@@ -86,14 +86,20 @@ public struct ShardedPayloads {
         open = nil
     }
 
-    /// Takes the shard's payload as a batch (leaving an empty one with `reserve` capacity).
-    public mutating func take(shard: Int, codec: WALCodec, reserve: Int) -> BatchDraft? {
+    /// Takes the shard's payload as a batch, leaving `replacement` (emptied) in its place.
+    public mutating func take(shard: Int, codec: WALCodec, replacement: [UInt8]) -> BatchDraft? {
         guard shards[shard].count > 0 else { return nil }
-        var fresh = Pending()
-        fresh.payload.reserveCapacity(reserve)
         let p = shards[shard]
-        shards[shard] = fresh
+        replaceBuffer(shard: shard, with: replacement)
         return BatchDraft(payload: p.payload, recordCount: p.count, minTimestamp: p.minTimestamp, maxTimestamp: p.maxTimestamp, codec: codec)
+    }
+
+    /// Starts the shard afresh on `buffer` (emptied, capacity kept).
+    public mutating func replaceBuffer(shard: Int, with buffer: [UInt8]) {
+        var fresh = Pending()
+        fresh.payload = buffer
+        fresh.payload.removeAll(keepingCapacity: true)
+        shards[shard] = fresh
     }
 
     mutating func begin(shard: Int, kind: RecordKind, timestamp: Int64, now: UInt64) {
