@@ -88,11 +88,6 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "ControlTests",
-            dependencies: ["Control"],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
             name: "HyphaEndToEndTests",
             dependencies: ["Ingest", "Workload", "hypha"],
             swiftSettings: swiftSettings

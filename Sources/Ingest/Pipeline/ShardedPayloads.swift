@@ -106,12 +106,15 @@ public struct ShardedPayloads {
         precondition(open == nil, "a record is already open")
         if shards[shard].count == 0 { shards[shard].openedAt = now }
         let start = shards[shard].payload.count
-        shards[shard].payload.append(0x80)
-        shards[shard].payload.append(0x80)
-        shards[shard].payload.append(0x80)
-        shards[shard].payload.append(0x00)
-        shards[shard].payload.append(kind.rawValue)
-        Self.appendFixed(UInt64(bitPattern: timestamp), to: &shards[shard].payload)
+        // Padded 4-byte length placeholder, kind, timestamp (13 bytes): one append, not thirteen.
+        let ts = UInt64(bitPattern: timestamp)
+        var head = (
+            (0x0080_8080 as UInt64 | UInt64(kind.rawValue) << 32 | (ts & 0xFF_FFFF) << 40).littleEndian,
+            (ts >> 24).littleEndian
+        )
+        unsafe withUnsafeBytes(of: &head) { raw in
+            unsafe shards[shard].payload.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[0 ..< 13]))
+        }
         open = (shard, start, 0, 0, timestamp)
     }
 
