@@ -94,9 +94,9 @@ public final class IngestServer: Sendable {
             bound["syslog"] = try await bindStream(SyslogStream.self, "syslog", port: port, listener: .syslogTCP)
             bound["syslog_udp"] = try await bindUDP(port: port)
         }
-        if let port = ports.json { bound["json"] = try await bindStream(JSONLinesStream.self, "json", port: port, listener: .json) }
-        if let port = ports.influx { bound["influx"] = try await bindStream(InfluxStream.self, "influx", port: port, listener: .influx) }
-        if let port = ports.graphite { bound["graphite"] = try await bindStream(GraphiteStream.self, "graphite", port: port, listener: .graphite) }
+        if let port = ports.json { bound["json"] = try await bindStream(LineStream<JSONLinesDecoder>.self, "json", port: port, listener: .json) }
+        if let port = ports.influx { bound["influx"] = try await bindStream(LineStream<InfluxLineDecoder>.self, "influx", port: port, listener: .influx) }
+        if let port = ports.graphite { bound["graphite"] = try await bindStream(LineStream<GraphiteDecoder>.self, "graphite", port: port, listener: .graphite) }
         startTimers()
         return bound
     }

@@ -36,41 +36,40 @@ struct SyslogStream: StreamDecoding {
     }
 }
 
-/// JSON lines: one object per line.
-struct JSONLinesStream: StreamDecoding {
-    var framer: LineFramer
-    var decoder = JSONLinesDecoder()
+/// A decoder of one complete line of a newline-delimited protocol.
+protocol LineDecoding {
+    init()
+    mutating func decode(line: ByteView, receivedAt: Int64, into sink: inout BatchingSink)
+}
 
-    init(limits: IngestLimits) { framer = LineFramer(maxLineLength: limits.maxLineBytes) }
-
-    mutating func decode(_ buffer: ByteView, into sink: inout BatchingSink) -> Int {
-        frameLoop(buffer, into: &sink, next: { framer.next($0) }) { decoder.decode($0, receivedAt: $1.receivedAt, into: &$1) }
+extension JSONLinesDecoder: LineDecoding {
+    mutating func decode(line: ByteView, receivedAt: Int64, into sink: inout BatchingSink) {
+        decode(line, receivedAt: receivedAt, into: &sink)
     }
 }
 
-/// InfluxDB line protocol over TCP (nanosecond precision, as Influx's own TCP listener).
-struct InfluxStream: StreamDecoding {
-    var framer: LineFramer
-    var decoder = InfluxLineDecoder()
-
-    init(limits: IngestLimits) { framer = LineFramer(maxLineLength: limits.maxLineBytes) }
-
-    mutating func decode(_ buffer: ByteView, into sink: inout BatchingSink) -> Int {
-        frameLoop(buffer, into: &sink, next: { framer.next($0) }) {
-            _ = decoder.decode($0, precision: .ns, receivedAt: $1.receivedAt, into: &$1)
-        }
+/// InfluxDB line protocol over TCP carries nanosecond timestamps, as Influx's own listener.
+extension InfluxLineDecoder: LineDecoding {
+    mutating func decode(line: ByteView, receivedAt: Int64, into sink: inout BatchingSink) {
+        _ = decode(line, precision: .ns, receivedAt: receivedAt, into: &sink)
     }
 }
 
-/// Graphite plaintext: `path value [timestamp]` per line.
-struct GraphiteStream: StreamDecoding {
+extension GraphiteDecoder: LineDecoding {
+    mutating func decode(line: ByteView, receivedAt: Int64, into sink: inout BatchingSink) {
+        decode(line, receivedAt: receivedAt, into: &sink)
+    }
+}
+
+/// A newline-delimited protocol over TCP: JSON lines, Influx, Graphite.
+struct LineStream<Decoder: LineDecoding>: StreamDecoding {
     var framer: LineFramer
-    var decoder = GraphiteDecoder()
+    var decoder = Decoder()
 
     init(limits: IngestLimits) { framer = LineFramer(maxLineLength: limits.maxLineBytes) }
 
     mutating func decode(_ buffer: ByteView, into sink: inout BatchingSink) -> Int {
-        frameLoop(buffer, into: &sink, next: { framer.next($0) }) { decoder.decode($0, receivedAt: $1.receivedAt, into: &$1) }
+        frameLoop(buffer, into: &sink, next: { framer.next($0) }) { decoder.decode(line: $0, receivedAt: $1.receivedAt, into: &$1) }
     }
 }
 
