@@ -127,7 +127,9 @@ public struct InfluxLineDecoder {
             let key = keyEscaped ? appendUnescaped(v, keyStart ..< keyEnd, equals: true) : TextSpan(keyStart, keyEnd)
             fieldKeys.append(key)
             i = keyEnd + 1
-            guard i < hi, v[i] != ASCII.space, v[i] != ASCII.comma else { throw DecodeFailure("missing field value") }
+            guard i < hi, v[i] != ASCII.space, v[i] != ASCII.tab, v[i] != ASCII.comma else {
+                throw DecodeFailure("missing field value")
+            }
             if v[i] == ASCII.quote {
                 var j = i + 1
                 while j < hi, v[j] != ASCII.quote {
@@ -220,6 +222,7 @@ public struct InfluxLineDecoder {
     /// A numeric or boolean field value.
     private static func fieldValue(_ t: ByteView) throws(DecodeFailure) -> Double {
         let n = t.count
+        guard n > 0 else { throw DecodeFailure("missing field value") }
         switch t[0] {
         case 0x74, 0x54:  // t T
             if n == 1 || t.equals("true") || t.equals("True") || t.equals("TRUE") { return 1 }

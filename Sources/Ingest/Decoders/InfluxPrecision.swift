@@ -30,7 +30,7 @@ public enum InfluxPrecision: Sendable, Equatable, CaseIterable {
         }
     }
 
-    /// Parses a `precision` value from bytes (as ``init(query:)-(String)``), without allocation.
+    /// Parses a `precision` value from bytes, like the `String` initializer, without allocation.
     public init?(query: ByteView) {
         if query.equals("n") || query.equals("ns") {
             self = .ns

@@ -104,8 +104,10 @@ public struct JSONLinesDecoder {
     @inline(__always)
     static func isSpace(_ b: UInt8) -> Bool { b == ASCII.space || b == ASCII.tab || b == ASCII.lf || b == ASCII.cr }
 
+    @inline(__always)
     static func skipSpace(_ v: ByteView, _ start: Int) -> Int {
-        var i = start
+        guard start < v.count, isSpace(v[start]) else { return start }
+        var i = start + 1
         while i < v.count, isSpace(v[i]) { i += 1 }
         return i
     }
@@ -308,7 +310,16 @@ public struct JSONLinesDecoder {
         let n = v.count
         let start = i + 1
         var j = start
-        // Fast path: no escapes.
+        // Fast path: no escapes. Eight bytes at a time while none is `"`, `\` or a control.
+        while n &- j >= 8 {
+            let w = TextCheck.word(v, j)
+            let q = w ^ 0x2222_2222_2222_2222
+            let e = w ^ 0x5C5C_5C5C_5C5C_5C5C
+            let hit = ((q &- 0x0101_0101_0101_0101) & ~q) | ((e &- 0x0101_0101_0101_0101) & ~e)
+                | ((w &- 0x2020_2020_2020_2020) & ~w)
+            if hit & 0x8080_8080_8080_8080 != 0 { break }
+            j &+= 8
+        }
         while j < n {
             let b = v[j]
             if b == ASCII.quote {

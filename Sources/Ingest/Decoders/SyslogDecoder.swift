@@ -9,13 +9,15 @@
 /// msgid 32, SD names 32).
 ///
 /// **RFC 3164** (`<PRI>Mmm dd hh:mm:ss HOST TAG[PID]: MSG`): the timestamp is read with
-/// ``Timestamps/parseRFC3164(_:receivedAt:)`` (UTC, year from `receivedAt`), or is an RFC 3339
-/// timestamp (rsyslog forwarding formats). HOST is the next token, unless that token ends in `:`,
+/// ``Timestamps/parseRFC3164(_:receivedAt:)`` (UTC, year from `receivedAt`; an appended `.fraction`
+/// of up to 9 digits is accepted), or is an RFC 3339 timestamp (rsyslog forwarding formats). HOST is the next token, unless that token ends in `:`,
 /// contains `[`, is the last token or is not printable ASCII (then the sender left the host out,
 /// and the token starts the tag). TAG is up to 48 printable characters ended by `[`, `:` or a
 /// space; `[PID]` becomes the field `procid`; MSG follows `: ` (or the tag's space). Without a
-/// recognisable tag the app is empty and MSG is the whole rest. A line with no timestamp at all
-/// (neither a month name nor a digit after PRI) is taken as content: receive time, empty host.
+/// recognisable tag the app is empty and MSG is the whole rest. A message with nothing that looks
+/// like a timestamp after PRI (neither `Mmm d…` nor `YYYY-…`) is taken as content: receive time,
+/// no host, then TAG and MSG as above. Something that looks like a timestamp but is not valid is
+/// rejected.
 ///
 /// Both: PRI `<0>`…`<191>` is required (severity = PRI % 8, facility = PRI / 8); trailing
 /// CR/LF/NUL are trimmed; everything after PRI must be valid UTF-8 without control characters
@@ -239,6 +241,20 @@ public struct SyslogDecoder {
             }
             draft.timestamp = ts
             i += length
+            if i < n, v[i] == ASCII.dot {  // non-standard fractional seconds: `Mmm dd hh:mm:ss.123`
+                i += 1
+                let start = i
+                var fraction: Int64 = 0
+                while i < n, ASCII.isDigit(v[i]), i - start < 9 {
+                    fraction = fraction * 10 + Int64(v[i] &- 0x30)
+                    i += 1
+                }
+                guard i > start, i == n || v[i] == ASCII.space else { throw DecodeFailure("invalid timestamp") }
+                for _ in 0 ..< 9 - (i - start) { fraction *= 10 }
+                let (withFraction, overflow) = ts.addingReportingOverflow(fraction)
+                guard !overflow else { throw DecodeFailure("invalid timestamp") }
+                draft.timestamp = withFraction
+            }
         } else if n - i >= 5, ASCII.isDigit(v[i]), ASCII.isDigit(v[i + 1]), ASCII.isDigit(v[i + 2]),
                   ASCII.isDigit(v[i + 3]), v[i + 4] == ASCII.minus {
             let end = v.firstIndex(of: ASCII.space, from: i) ?? n
