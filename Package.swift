@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         .target(
@@ -66,6 +67,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Bench",
+            dependencies: [
+                "Ingest",
+                "Workload",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Workload",
             dependencies: ["Ingest"],
             swiftSettings: swiftSettings
@@ -77,6 +88,7 @@ let package = Package(
                 "Control",
                 "Server",
                 "Workload",
+                "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -85,6 +97,11 @@ let package = Package(
         .testTarget(
             name: "IngestTests",
             dependencies: ["Ingest", "CShims", "Workload"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BenchTests",
+            dependencies: ["Bench", "Ingest", "Workload", "hypha"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

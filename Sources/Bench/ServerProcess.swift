@@ -1,0 +1,116 @@
+public import Foundation
+
+/// A `hypha serve` child process for benchmarks: started on a data directory with every
+/// listener on a free loopback port, observed through /proc (CPU time, peak RSS) and its HTTP
+/// `/metrics`, and stopped with a signal.
+///
+/// Not thread-safe: drive it from one task or thread.
+public final class ServerProcess {
+    /// The `hypha` binary this process runs (the running executable by default).
+    public let binary: String
+    public let dataDirectory: String
+    public let process = Process()
+    /// Bound port of each listener, by name (`native`, `syslog`, `syslog_udp`, `json`, `influx`,
+    /// `graphite`, `http`), from the node's ready line.
+    public private(set) var ports: [String: Int] = [:]
+    /// Wall-clock seconds from launch until the node printed its ready line.
+    public private(set) var secondsToReady: Double = 0
+    private let output = Pipe()
+    private let errors: FileHandle
+
+    /// Launches `hypha serve` with `arguments` (after the data directory and free ports) and
+    /// waits up to `timeout` seconds for it to be ready.
+    public init(binary: String = ServerProcess.currentBinary, dataDirectory: String, arguments: [String], timeout: Double = 120) throws {
+        self.binary = binary
+        self.dataDirectory = dataDirectory
+        errors = FileHandle(forWritingAtPath: "/dev/null")!
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = [
+            "serve", "--data", dataDirectory, "--bind", "127.0.0.1", "--native-port", "0", "--syslog-port", "0",
+            "--json-port", "0", "--influx-port", "0", "--graphite-port", "0", "--http-port", "0", "--log-level", "warning",
+        ] + arguments
+        process.standardOutput = output
+        process.standardError = errors
+        let started = Date()
+        try process.run()
+        var text = ""
+        while Date().timeIntervalSince(started) < timeout, process.isRunning {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+            if let line = text.split(separator: "\n").first(where: { $0.contains("\"event\":\"ready\"") }),
+                let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                let map = object["listeners"] as? [String: String]
+            {
+                for (name, address) in map { ports[name] = address.split(separator: ":").last.flatMap { Int($0) } }
+                secondsToReady = Date().timeIntervalSince(started)
+                return
+            }
+        }
+        process.terminate()
+        throw BenchError("hypha serve did not become ready within \(Int(timeout)) s: \(text)")
+    }
+
+    /// The path of the running executable (`/proc/self/exe`).
+    public static var currentBinary: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    public var pid: Int32 { process.processIdentifier }
+
+    /// User + system CPU seconds the server has used so far.
+    public func cpuSeconds() -> Double { ProcessStats.cpuSeconds(pid: pid) }
+
+    /// Peak resident memory so far, in bytes (VmHWM).
+    public func peakRSS() -> Int { ProcessStats.status(pid: pid, field: "VmHWM") }
+
+    /// The value of one sample from `/metrics`, e.g. `hypha_wal_durable_records_total`.
+    public func metric(_ name: String) -> Double? {
+        guard let port = ports["http"], let url = URL(string: "http://127.0.0.1:\(port)/metrics"),
+            let data = try? Data(contentsOf: url)
+        else { return nil }
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where line.hasPrefix(name + " ") {
+            return Double(line.dropFirst(name.count + 1))
+        }
+        return nil
+    }
+
+    /// Records durable since the server started (the server's own counter).
+    public func durableRecords() -> Double { metric("hypha_wal_durable_records_total") ?? 0 }
+
+    /// Sends `signal` and waits for the process to exit; returns its exit status.
+    @discardableResult
+    public func stop(_ signal: Int32 = SIGTERM) -> Int32 {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
+
+/// Reads /proc for a process's CPU time and memory.
+public enum ProcessStats {
+    /// User + system CPU seconds of `pid` (from /proc/PID/stat), 0 when unreadable.
+    public static func cpuSeconds(pid: Int32) -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = text.lastIndex(of: ")")
+        else { return 0 }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// A `kB` field of /proc/PID/status (VmHWM, VmRSS), in bytes.
+    public static func status(pid: Int32, field: String) -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
+        for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
+            return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+        }
+        return 0
+    }
+}
+
+/// A benchmark that cannot run or whose result is wrong, with the reason.
+public struct BenchError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

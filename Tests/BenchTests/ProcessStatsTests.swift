@@ -1,0 +1,17 @@
+import Bench
+import Foundation
+import Testing
+
+@Suite struct ProcessStatsTests {
+    @Test func readsCPUTimeAndPeakMemoryOfARunningProcess() {
+        var x = 0.0
+        for i in 0 ..< 20_000_000 { x += Double(i & 7) }
+        #expect(x > 0)
+        let pid = getpid()
+        #expect(ProcessStats.cpuSeconds(pid: pid) > 0, "this test burned CPU")
+        let hwm = ProcessStats.status(pid: pid, field: "VmHWM")
+        let rss = ProcessStats.status(pid: pid, field: "VmRSS")
+        #expect(hwm >= rss && rss > 1 << 20, "peak \(hwm) ≥ current \(rss) > 1 MiB")
+        #expect(ProcessStats.cpuSeconds(pid: 999_999_999) == 0, "a missing process reads as 0")
+    }
+}
