@@ -87,3 +87,30 @@ final class Counter: Sendable {
     func add() { n.withLock { $0 += 1 } }
     var value: Int { n.withLock { $0 } }
 }
+
+@Suite struct StreamTapTests {
+    @Test func handsOverOnlyTheRecordsTheFilterSelects() throws {
+        var payload: [UInt8] = []
+        RecordEncoder.append(MetricSample(timestamp: 1, name: "cpu", value: 0.5, labels: [("host", "a")]), to: &payload)
+        RecordEncoder.append(LogRecord(timestamp: 2, host: "a", app: "x", message: "hello"), to: &payload)
+        RecordEncoder.append(MetricSample(timestamp: 3, name: "mem", value: 7), to: &payload)
+        RecordEncoder.append(MetricSample(timestamp: 4, name: "cpu", value: 0.75), to: &payload)
+        let got = Mutex<[Record]>([])
+        let tap = StreamTap(filter: TapFilter(metricNames: ["cpu"])) { bytes, count in
+            var cursor = RecordCursor(bytes, count: bytes.count)
+            var records: [Record] = []
+            while let r = try? cursor.next() { records.append(r) }
+            #expect(records.count == count)
+            got.withLock { $0 += records }
+        }
+        tap.scan(payload, count: 4)
+        tap.update(TapFilter(metricNames: [], wantsLogs: true))
+        tap.scan(payload, count: 4)
+        tap.update(TapFilter())
+        tap.scan(payload, count: 4)
+        tap.stop()
+        let records = got.withLock { $0 }
+        #expect(records.map(\.timestamp) == [1, 4, 2], "cpu samples, then the log record: \(records)")
+        #expect(tap.counts.delivered == 2 && tap.counts.dropped == 0)
+    }
+}

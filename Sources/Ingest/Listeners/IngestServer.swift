@@ -39,7 +39,8 @@ public final class IngestServer: Sendable {
     /// Creates the server around an open WAL whose flusher reports to `relay`.
     public init(
         wal: WriteAheadLog, relay: DurableRelay, limits: IngestLimits, bindHost: String, ports: ListenerPorts,
-        tokens: Set<String>, nodeID: String, observer: (any DaemonObserver)?, threads: Int = System.coreCount, logger: Logger
+        tokens: Set<String>, nodeID: String, observer: (any DaemonObserver)?, tap: StreamTap? = nil,
+        threads: Int = System.coreCount, logger: Logger
     ) throws {
         self.wal = wal
         startSequences = (0 ..< wal.shardCount).map { wal.shard($0).nextSequence }
@@ -48,7 +49,7 @@ public final class IngestServer: Sendable {
         self.logger = logger
         let gate = InFlightGate(shardCount: wal.shardCount, maxTotalBytes: limits.maxInFlightBytes, maxShardBytes: limits.maxInFlightShardBytes)
         let pool = PayloadPool(limit: 4 * wal.shardCount * max(1, threads) + 8, capacity: limits.batchBytes + 65_536)
-        let writers = (0 ..< wal.shardCount).map { ShardWriter(shard: wal.shard($0), gate: gate, pool: pool, logger: logger) }
+        let writers = (0 ..< wal.shardCount).map { ShardWriter(shard: wal.shard($0), gate: gate, pool: pool, tap: tap, logger: logger) }
         relay.attach(writers)
         for w in writers { w.start() }
         let stats = IngestStats(shardCount: wal.shardCount)

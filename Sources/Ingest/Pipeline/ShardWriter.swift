@@ -37,16 +37,18 @@ public final class ShardWriter: Sendable {
     public let shard: ShardLog
     private let gate: InFlightGate
     let pool: PayloadPool
+    let tap: StreamTap?
     private let state = Mutex(State())
     private let wakeup = DispatchSemaphore(value: 0)
     private let thread: Mutex<BackgroundThread?> = Mutex(nil)
     private let logger: Logger
     private let counters = Mutex((batches: 0, records: 0, bytes: 0))
 
-    init(shard: ShardLog, gate: InFlightGate, pool: PayloadPool, logger: Logger) {
+    init(shard: ShardLog, gate: InFlightGate, pool: PayloadPool, tap: StreamTap?, logger: Logger) {
         self.shard = shard
         self.gate = gate
         self.pool = pool
+        self.tap = tap
         self.logger = logger
     }
 
@@ -115,6 +117,7 @@ public final class ShardWriter: Sendable {
         }
         switch outcome {
         case .appended(let base, let count, let durable):
+            tap?.scan(job.draft.payload, count: count)
             counters.withLock {
                 $0.batches += 1
                 $0.records += count
