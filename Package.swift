@@ -48,7 +48,11 @@ let package = Package(
         ),
         .target(
             name: "Control",
-            dependencies: ["Ingest"],
+            dependencies: [
+                "Ingest",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -97,6 +101,11 @@ let package = Package(
         .testTarget(
             name: "IngestTests",
             dependencies: ["Ingest", "CShims", "Workload"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ControlTests",
+            dependencies: ["Control", "Ingest"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -2,18 +2,13 @@ import Hummingbird
 import Ingest
 import NIOCore
 
-/// The HTTP API on the node's HTTP port: `/health`, `/metrics`, `POST /write` (Influx 1.x).
+/// The ingest part of the HTTP API: `/metrics` and `POST /write` (Influx 1.x).
 struct HTTPAPI: Sendable {
     let ingest: IngestServer
     let wal: WriteAheadLog
     let configuration: ServeConfiguration
-    let startedAt: Int64
 
-    func router() -> Router<HyphaRequestContext> {
-        let router = Router(context: HyphaRequestContext.self)
-        router.get("/health") { _, _ -> Response in
-            json(.ok, health())
-        }
+    func add(to router: Router<HyphaRequestContext>) {
         router.get("/metrics") { _, _ -> Response in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -22,16 +17,6 @@ struct HTTPAPI: Sendable {
         router.post("/write") { request, context -> Response in
             try await write(request, context: context)
         }
-        return router
-    }
-
-    private func health() -> String {
-        let usage = ingest.context.gate.usage
-        return """
-            {"status":"ok","node":\(RecordJSON.quoted(configuration.nodeID)),"uptime_seconds":\((WallClock.nanoseconds() - startedAt) / 1_000_000_000),\
-            "shards":\(wal.shardCount),"durability":"\(configuration.wal.durability)","durable_records":\(ingest.durableRecordsSinceStart),\
-            "in_flight_bytes":\(usage.total)}
-            """
     }
 
     /// InfluxDB 1.x `/write`: 204 once every sample is durable; 400 with a JSON error naming the
@@ -57,9 +42,6 @@ struct HTTPAPI: Sendable {
         return json(.badRequest, "{\"error\":\(RecordJSON.quoted(message)),\"accepted\":\(outcome.accepted),\"dropped\":\(outcome.rejects.count)}")
     }
 
-    private func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
-    }
 }
 
 /// The request context of Hypha's HTTP API: Hummingbird's core context plus the peer address.

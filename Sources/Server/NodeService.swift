@@ -1,7 +1,9 @@
+import Control
 import Hummingbird
 public import Ingest
 public import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
@@ -19,22 +21,32 @@ public enum NodeRunner {
         let wal = try WriteAheadLog.open(
             dataDirectory: configuration.dataDirectory, options: configuration.wal, logger: logger,
             onDurable: { relay.durable(shard: $0, upTo: $1) })
+        let registry = DaemonRegistry()
         let ingest = try IngestServer(
             wal: wal, relay: relay, limits: configuration.limits, bindHost: configuration.bindHost,
-            ports: configuration.ports, tokens: configuration.tokens, nodeID: configuration.nodeID, observer: nil,
+            ports: configuration.ports, tokens: configuration.tokens, nodeID: configuration.nodeID, observer: registry,
             threads: configuration.threads, logger: logger)
+        let control = ControlPlaneRuntime(
+            registry: registry, wal: wal, stats: ingest.context.stats, topology: configuration.topology,
+            thresholds: HealthThresholds(
+                offlineAfter: .seconds(configuration.offlineAfterSeconds), degradedLag: .seconds(configuration.degradedLagSeconds)))
         let ingestService = IngestService(ingest: ingest, logger: logger)
-        var services: [any Service] = [ingestService]
+        var services: [any Service] = [ingestService, ControlService(control: control)]
         let addresses = AddressBook()
+        // The HTTP API gets its own event loop so /health and /metrics answer promptly while the
+        // ingest loops are saturated.
+        let httpGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         if let port = configuration.httpPort {
-            let api = HTTPAPI(ingest: ingest, wal: wal, configuration: configuration, startedAt: WallClock.nanoseconds())
+            let router = Router(context: HyphaRequestContext.self)
+            HTTPAPI(ingest: ingest, wal: wal, configuration: configuration).add(to: router)
+            ControlAPI(control: control, adminToken: configuration.adminToken).add(to: router)
             let app = Application(
-                router: api.router(),
+                router: router,
                 configuration: .init(address: .hostname(configuration.bindHost, port: port), serverName: "hypha"),
                 onServerRunning: { channel in
                     addresses.set("http", channel.localAddress.map { "\($0.ipAddress ?? ""):\($0.port ?? 0)" } ?? "")
                 },
-                eventLoopGroupProvider: .shared(ingest.group),
+                eventLoopGroupProvider: .shared(httpGroup),
                 logger: logger)
             services.append(app)
         }
@@ -55,7 +67,13 @@ public enum NodeRunner {
             }
         }
         defer { watcher.cancel() }
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            try? await httpGroup.shutdownGracefully()
+            throw error
+        }
+        try await httpGroup.shutdownGracefully()
     }
 }
 
@@ -77,6 +95,18 @@ final class IngestService: Service, @unchecked Sendable {
         logger.info("draining: no new connections; sealing, writing and syncing every batch")
         try await ingest.shutdown()
         logger.info("drained: every accepted record is in the write-ahead log")
+    }
+}
+
+/// Runs the control plane's timers: the registry absorbs the ingest stats once a second.
+struct ControlService: Service {
+    let control: ControlPlaneRuntime
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            control.tick()
+            try? await Task.sleep(for: .seconds(1))
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+public import Control
 public import Ingest
 import NIOCore
 import Yams
@@ -19,6 +20,16 @@ public struct ServeConfiguration: Sendable {
     public var maxBodyBytes = 32 << 20
     public var nodeID = "hypha"
     public var threads = System.coreCount
+    /// A daemon is Offline after this long without a heartbeat (default 30 s).
+    public var offlineAfterSeconds = 30
+    /// A daemon or shard is Degraded when its lag exceeds this (default 5 s).
+    public var degradedLagSeconds = 5
+    /// Shard → region (default: every shard in one region).
+    public var topology = Topology()
+    /// The alert rules file (`--rules`), if any.
+    public var rulesPath: String?
+    /// Seconds between alert evaluations (default 5).
+    public var evaluationIntervalSeconds = 5
 
     public init() {}
 
@@ -76,6 +87,17 @@ public struct ServeConfiguration: Sendable {
             guard let list = value.sequence else { throw ConfigurationError("tokens must be a list of strings") }
             tokens = Set(try list.map { n throws(ConfigurationError) in try n.text("tokens[]") })
         case "admin_token": adminToken = try value.text(key)
+        case "offline_after_s": offlineAfterSeconds = try value.integer(key, 1 ... 86_400)
+        case "degraded_lag_s": degradedLagSeconds = try value.integer(key, 1 ... 86_400)
+        case "rules": rulesPath = try value.text(key)
+        case "evaluation_interval_s": evaluationIntervalSeconds = try value.integer(key, 1 ... 3600)
+        case "topology":
+            var map: [Int: String] = [:]
+            try value.each(key) { (k: String, v: Yams.Node) throws(ConfigurationError) in
+                guard let shard = Int(k) else { throw ConfigurationError("topology keys must be shard numbers, got '\(k)'") }
+                map[shard] = try v.text("topology.\(k)")
+            }
+            topology = Topology(shardRegions: map)
         case "ports":
             try value.each(key) { (k: String, v: Yams.Node) throws(ConfigurationError) in
                 let port = try v.port("ports.\(k)")
@@ -104,7 +126,7 @@ public struct ServeConfiguration: Sendable {
                 }
             }
         default:
-            throw ConfigurationError("unknown configuration key '\(key)' (known: data, bind, node_id, threads, shards, durability, sync_interval_ms, segment_mib, retention_mib, retention_hours, codec, batch_kib, linger_ms, tokens, admin_token, ports, limits)")
+            throw ConfigurationError("unknown configuration key '\(key)' (known: data, bind, node_id, threads, shards, durability, sync_interval_ms, segment_mib, retention_mib, retention_hours, codec, batch_kib, linger_ms, tokens, admin_token, offline_after_s, degraded_lag_s, topology, rules, evaluation_interval_s, ports, limits)")
         }
     }
 }

@@ -19,7 +19,7 @@ struct Serve: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "A YAML configuration file (keys: data, bind, node_id, threads, shards, durability, sync_interval_ms, segment_mib, retention_mib, retention_hours, codec, batch_kib, linger_ms, tokens, admin_token, ports.{native,syslog,json,influx,graphite,http}, limits.{line_kib,frame_mib,connections,idle_timeout_s,in_flight_mib,in_flight_shard_mib,body_mib}).")
+    @Option(help: "A YAML configuration file (keys: data, bind, node_id, threads, shards, durability, sync_interval_ms, segment_mib, retention_mib, retention_hours, codec, batch_kib, linger_ms, tokens, admin_token, offline_after_s, degraded_lag_s, topology, rules, evaluation_interval_s, ports.{native,syslog,json,influx,graphite,http}, limits.{line_kib,frame_mib,connections,idle_timeout_s,in_flight_mib,in_flight_shard_mib,body_mib}).")
     var config: String?
 
     @Option(help: "The data directory (default ./hypha-data).") var data: String?
@@ -52,6 +52,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A token native daemons must present at HELLO; repeat for several. None: no token required.") var token: [String] = []
     @Option(help: "Token required by mutating HTTP endpoints.") var adminToken: String?
     @Option(help: "This node's name, sent to daemons in HELLO_OK (default: hypha).") var nodeId: String?
+    @Option(help: "A daemon is Offline after this many seconds without a heartbeat (default 30).") var offlineAfterS: Int?
+    @Option(help: "A daemon or shard is Degraded when its lag exceeds this many seconds (default 5).") var degradedLagS: Int?
+    @Option(help: "Alert rules file (YAML; reloaded on SIGHUP and POST /api/v1/rules/reload).") var rules: String?
+    @Option(help: "Seconds between alert evaluations (default 5).") var evaluationIntervalS: Int?
     @Option(help: "Event-loop threads (default: one per core).") var threads: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info).") var logLevel: Logger.Level = .info
 
@@ -91,6 +95,10 @@ struct Serve: AsyncParsableCommand {
         if let adminToken { c.adminToken = adminToken }
         if let nodeId { c.nodeID = nodeId }
         if let threads { c.threads = try check("--threads", threads, 1 ... 1024) }
+        if let offlineAfterS { c.offlineAfterSeconds = try check("--offline-after-s", offlineAfterS, 1 ... 86_400) }
+        if let degradedLagS { c.degradedLagSeconds = try check("--degraded-lag-s", degradedLagS, 1 ... 86_400) }
+        if let rules { c.rulesPath = rules }
+        if let evaluationIntervalS { c.evaluationIntervalSeconds = try check("--evaluation-interval-s", evaluationIntervalS, 1 ... 3600) }
         return c
     }
 

@@ -45,6 +45,11 @@ final class HyphaNode {
         var description: String { message }
     }
 
+    deinit {
+        // Never leave a node behind, even when a test stops early.
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
     func port(_ name: String) -> Int { listeners[name] ?? -1 }
 
     /// Sends `signal` and waits for the process to exit; returns its status and what it logged.

@@ -47,6 +47,15 @@ public struct NativeHello: Sendable, Equatable {
     public var labels: [String: String]
     public var token: String
     public var agentVersion: String
+
+    public init(version: UInt16 = 1, daemonID: String, region: String = "", labels: [String: String] = [:], token: String = "", agentVersion: String = "") {
+        self.version = version
+        self.daemonID = daemonID
+        self.region = region
+        self.labels = labels
+        self.token = token
+        self.agentVersion = agentVersion
+    }
 }
 
 /// A decoded HEARTBEAT: the daemon's own account of its state.
@@ -57,6 +66,18 @@ public struct NativeHeartbeat: Sendable, Equatable {
     public var recordsSent: UInt64
     public var errors: UInt64
     public var extra: [String: String]
+
+    public init(
+        sentAtMilliseconds: UInt64 = 0, backlogBytes: UInt64 = 0, oldestUnackedAgeMilliseconds: UInt64 = 0, recordsSent: UInt64 = 0,
+        errors: UInt64 = 0, extra: [String: String] = [:]
+    ) {
+        self.sentAtMilliseconds = sentAtMilliseconds
+        self.backlogBytes = backlogBytes
+        self.oldestUnackedAgeMilliseconds = oldestUnackedAgeMilliseconds
+        self.recordsSent = recordsSent
+        self.errors = errors
+        self.extra = extra
+    }
 }
 
 /// A malformed frame body.

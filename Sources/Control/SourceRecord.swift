@@ -1,0 +1,55 @@
+public import Ingest
+
+/// What the registry knows about one plain-protocol source: a host named in the records
+/// (syslog HOSTNAME, Influx/Graphite/JSON `host`) or, when records name none, the peer address
+/// they came from.
+///
+/// A value snapshot mirrored from Ingest's ``IngestStats`` (see ``RegistryState/absorb(sources:now:)``).
+/// Counts are Ingest's: cumulative since Ingest first saw the source (they restart if Ingest
+/// forgot it after its own expiry). Times are nanoseconds since the Unix epoch. Encodes to JSON
+/// and decodes back to an equal value.
+public struct SourceRecord: Sendable, Equatable, Codable {
+    /// The host or peer address.
+    public var name: String
+    /// The listener the source was first seen on, as `ListenerKind.description`
+    /// (`syslog_tcp`, `syslog_udp`, `json`, `influx`, `influx_http`, `graphite`, `native`).
+    public var listener: String
+    /// Records accepted from the source.
+    public var records: Int
+    /// Bytes of accepted records (encoded size).
+    public var bytes: Int
+    /// Records or lines rejected from the source.
+    public var rejects: Int
+    /// When a record or reject from the source was last seen.
+    public var lastSeen: Int64
+    /// When the registry first heard of the source.
+    public var firstSeen: Int64
+    /// Ingest's EMA of the source's records/s.
+    public var recordsPerSecond: Double
+    /// Ingest's EMA of the source's bytes/s.
+    public var bytesPerSecond: Double
+
+    /// A record from plain figures; non-finite rates count as 0.
+    public init(
+        name: String, listener: String, records: Int = 0, bytes: Int = 0, rejects: Int = 0, lastSeen: Int64,
+        firstSeen: Int64? = nil, recordsPerSecond: Double = 0, bytesPerSecond: Double = 0
+    ) {
+        self.name = name
+        self.listener = listener
+        self.records = records
+        self.bytes = bytes
+        self.rejects = rejects
+        self.lastSeen = lastSeen
+        self.firstSeen = firstSeen ?? lastSeen
+        self.recordsPerSecond = recordsPerSecond.isFinite ? recordsPerSecond : 0
+        self.bytesPerSecond = bytesPerSecond.isFinite ? bytesPerSecond : 0
+    }
+
+    /// The record for Ingest's view of a source, first heard of at `firstSeen`.
+    public init(_ stats: SourceStats, firstSeen: Int64) {
+        self.init(
+            name: stats.name, listener: stats.listener.description, records: stats.records, bytes: stats.bytes,
+            rejects: stats.rejects, lastSeen: stats.lastSeen, firstSeen: firstSeen,
+            recordsPerSecond: stats.rate.recordsPerSecond, bytesPerSecond: stats.rate.bytesPerSecond)
+    }
+}

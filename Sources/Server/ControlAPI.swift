@@ -1,0 +1,106 @@
+import Control
+import Foundation
+import Hummingbird
+import Ingest
+import NIOCore
+
+/// The control plane's HTTP API (docs/api.md): health, daemons, topology, alerts, rules.
+/// Mutating endpoints require the admin token (`Authorization: Bearer TOKEN`) when one is set.
+struct ControlAPI: Sendable {
+    let control: ControlPlaneRuntime
+    let adminToken: String?
+
+    func add(to router: Router<HyphaRequestContext>) {
+        router.get("/health") { _, _ -> Response in
+            json(.ok, try control.health().jsonString())
+        }
+        router.get("/api/v1/daemons") { _, _ -> Response in
+            let health = control.health()
+            let sources = control.registry.sources()
+            let body = try encode(DaemonList(daemons: health.daemons, sources: sources))
+            return json(.ok, body)
+        }
+        router.get("/api/v1/daemons/{id}") { _, context -> Response in
+            let id = context.parameters.get("id") ?? ""
+            guard let record = control.registry.daemon(id: id), let health = control.health().daemon(id) else {
+                return json(.notFound, #"{"error":"no daemon \#(escape(id))"}"#)
+            }
+            return json(.ok, try encode(DaemonDetail(health: health, record: record)))
+        }
+        router.get("/api/v1/topology") { _, _ -> Response in
+            json(.ok, try encode(TopologyDocument(control.monitor.topology)))
+        }
+        router.put("/api/v1/topology") { request, _ -> Response in
+            guard authorized(request) else { return unauthorized() }
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let document: TopologyDocument
+            do {
+                document = try JSONDecoder().decode(TopologyDocument.self, from: Data(body.readableBytesView))
+            } catch {
+                return json(.badRequest, #"{"error":"expected {\"shards\":{\"0\":\"region\",...}}"}"#)
+            }
+            guard let topology = document.topology else {
+                return json(.badRequest, #"{"error":"shard keys must be shard numbers"}"#)
+            }
+            do {
+                try topology.validate(shardCount: control.shardCount)
+            } catch {
+                return json(.badRequest, "{\"error\":\(RecordJSON.quoted("\(error)"))}")
+            }
+            control.monitor.topology = topology
+            return json(.ok, try encode(TopologyDocument(topology)))
+        }
+    }
+
+    private func authorized(_ request: Request) -> Bool {
+        guard let adminToken else { return true }
+        return request.headers[.authorization] == "Bearer \(adminToken)"
+    }
+
+    private func unauthorized() -> Response {
+        json(.unauthorized, #"{"error":"this endpoint needs the admin token: Authorization: Bearer TOKEN"}"#)
+    }
+}
+
+/// `GET /api/v1/daemons`.
+struct DaemonList: Encodable {
+    let daemons: [DaemonHealth]
+    let sources: [SourceRecord]
+}
+
+/// `GET /api/v1/daemons/{id}`.
+struct DaemonDetail: Encodable {
+    let health: DaemonHealth
+    let record: DaemonRecord
+}
+
+/// The topology on the wire: `{"shards":{"0":"eu-west","1":"us-east"}}`.
+struct TopologyDocument: Codable {
+    var shards: [String: String]
+
+    init(_ topology: Topology) {
+        shards = Dictionary(uniqueKeysWithValues: topology.shardRegions.map { (String($0.key), $0.value) })
+    }
+
+    /// The topology, or `nil` when a key is not a shard number.
+    var topology: Topology? {
+        var map: [Int: String] = [:]
+        for (key, region) in shards {
+            guard let shard = Int(key) else { return nil }
+            map[shard] = region
+        }
+        return Topology(shardRegions: map)
+    }
+}
+
+func encode(_ value: some Encodable) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
+func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
+    Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+}
+
+func escape(_ s: String) -> String { String(RecordJSON.quoted(s).dropFirst().dropLast()) }
