@@ -57,6 +57,8 @@ public final class ShardLog: Sendable {
         let context: CodecContext
         var closed = false
         var syncs = SyncStats()
+        /// Monotonic time of the oldest write not yet synced (interval mode), 0 when none.
+        var oldestUnsynced: Int64 = 0
     }
 
     init(shard: Int, layout: WALLayout, options: WALOptions, recovered: ShardScanResult) {
@@ -85,6 +87,12 @@ public final class ShardLog: Sendable {
     /// not written (``AppendOutcome/duplicate(highWaterMark:)``).
     /// - Throws: ``WALError`` when the batch exceeds a segment or the disk fails.
     public func append(_ draft: BatchDraft) throws(WALError) -> AppendOutcome {
+        try append(draft, deferSync: false)
+    }
+
+    /// Appends like ``append(_:)``; with `deferSync` in `batch` mode the sync is left to the
+    /// caller, who group-commits several appends with one ``sync()`` before acknowledging any.
+    func append(_ draft: BatchDraft, deferSync: Bool) throws(WALError) -> AppendOutcome {
         try state.withLock { (s: inout State) throws(WALError) -> AppendOutcome in
             guard !s.closed else { throw WALError(.closed, "shard \(shard) is closed") }
             guard draft.recordCount > 0, draft.recordCount <= Int(UInt32.max) else {
@@ -118,6 +126,8 @@ public final class ShardLog: Sendable {
             s.nextSequence = header.endSequence
             if draft.producerID != 0 { s.producers[draft.producerID] = draft.producerSequence }
             switch options.durability {
+            case .batch where deferSync:
+                if s.oldestUnsynced == 0 { s.oldestUnsynced = Monotonic.nanoseconds() }
             case .batch:
                 let started = Monotonic.nanoseconds()
                 try s.active!.sync(offset: offset, length: written!)
@@ -129,11 +139,11 @@ public final class ShardLog: Sendable {
                 s.durableSequence = s.nextSequence
                 releaseBehind(&s, upTo: s.writeOffset)
             case .interval:
-                break
+                if s.oldestUnsynced == 0 { s.oldestUnsynced = Monotonic.nanoseconds() }
             }
             return .appended(
                 baseSequence: header.baseSequence, count: draft.recordCount,
-                durable: options.durability != .interval)
+                durable: options.durability == .none || (options.durability == .batch && !deferSync))
         }
     }
 
@@ -151,10 +161,18 @@ public final class ShardLog: Sendable {
             if s.active === file {
                 s.syncedOffset = max(s.syncedOffset, to)
                 releaseBehind(&s, upTo: s.syncedOffset)
+                if s.syncedOffset >= s.writeOffset { s.oldestUnsynced = 0 }
             }
             s.durableSequence = max(s.durableSequence, sequence)
             return s.durableSequence
         }
+    }
+
+    /// How long the oldest write not yet synced has waited (interval mode; 0 otherwise): the
+    /// shard's WAL sync lag.
+    public var syncLagNanoseconds: Int64 {
+        let oldest = state.withLock { $0.oldestUnsynced }
+        return oldest == 0 ? 0 : max(0, Monotonic.nanoseconds() - oldest)
     }
 
     /// How long syncs of this shard took.

@@ -84,6 +84,19 @@ public final class ShardWriter: Sendable {
         for c in ready { c(.written(shard: shard.shard, firstSequence: 0, count: 0)) }
     }
 
+    /// In `batch` mode the writer appends everything it has taken, syncs once, then acknowledges
+    /// them all (group commit): acks still wait for the sync, but one msync serves many batches.
+    private var groupCommits: Bool { shard.options.durability == .batch }
+
+    private func commit() {
+        do {
+            let sequence = try shard.sync()
+            durable(upTo: sequence)
+        } catch {
+            logger.error("wal group commit failed", metadata: ["wal.shard": "\(shard.shard)", "error": "\(error)"])
+        }
+    }
+
     /// Batches, records and payload bytes appended so far.
     public var totals: (batches: Int, records: Int, bytes: Int) { counters.withLock { $0 } }
 
@@ -97,6 +110,7 @@ public final class ShardWriter: Sendable {
                 return (s.queue, s.stopping)
             }
             for job in jobs { write(job) }
+            if groupCommits, !jobs.isEmpty { commit() }
             if stopping && state.withLock({ $0.queue.isEmpty }) { return }
         }
     }
@@ -109,7 +123,7 @@ public final class ShardWriter: Sendable {
         }
         let outcome: AppendOutcome
         do {
-            outcome = try shard.append(job.draft)
+            outcome = try shard.append(job.draft, deferSync: groupCommits)
         } catch {
             logger.error("wal append failed", metadata: ["wal.shard": "\(shard.shard)", "error": "\(error)"])
             job.completion?(.failed(error.description))
