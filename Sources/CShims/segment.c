@@ -5,7 +5,9 @@
 #include "CShims.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -119,6 +121,16 @@ int hy_segment_write(hy_segment *seg, size_t offset, const void *src, size_t len
 
 int hy_segment_zero_tail(hy_segment *seg, size_t offset) {
     if (offset >= seg->size) return HY_OK;
+    /* Whole pages: let the file system zero them without touching memory; the partial first
+     * page (and file systems without ZERO_RANGE) through the mapping. */
+    size_t ps = page_size();
+    size_t aligned = (offset + ps - 1) & ~(ps - 1);
+    if (aligned < seg->size &&
+        fallocate(seg->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)aligned, (off_t)(seg->size - aligned)) == 0) {
+        if (aligned > offset) memset(seg->base + offset, 0, aligned - offset);
+        if (hy_segment_sync(seg, offset, aligned - offset + 1) != HY_OK) return HY_EIO;
+        return fdatasync(seg->fd) == 0 ? HY_OK : HY_EIO;
+    }
     memset(seg->base + offset, 0, seg->size - offset);
     return hy_segment_sync(seg, offset, seg->size - offset);
 }
@@ -147,4 +159,34 @@ int64_t hy_find_nonzero(const void *ptr, size_t len) {
     for (; i < len; i++)
         if (p[i]) return (int64_t)i;
     return -1;
+}
+
+int64_t hy_segment_find_nonzero(const hy_segment *seg, size_t offset) {
+    enum { CHUNK = 1 << 20 };
+    if (offset >= seg->size) return -1;
+    uint8_t *buffer = malloc(CHUNK);
+    if (!buffer) return HY_ENOMEM;
+    int64_t found = -1;
+    size_t at = offset;
+    while (at < seg->size) {
+        size_t want = seg->size - at < CHUNK ? seg->size - at : CHUNK;
+        ssize_t n = pread(seg->fd, buffer, want, (off_t)at);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            found = HY_EIO;
+            break;
+        }
+        if (n == 0) break;
+        int64_t hit = hy_find_nonzero(buffer, (size_t)n);
+        if (hit >= 0) {
+            found = (int64_t)at + hit;
+            break;
+        }
+        at += (size_t)n;
+    }
+    int saved = errno;
+    free(buffer);
+    (void)posix_fadvise(seg->fd, (off_t)offset, (off_t)(seg->size - offset), POSIX_FADV_DONTNEED);
+    errno = saved;
+    return found;
 }

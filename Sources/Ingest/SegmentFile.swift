@@ -87,10 +87,12 @@ import Glibc
         return r >= 0 ? Int(r) : nil
     }
 
-    /// Whether every byte from `offset` to the end is zero.
+    /// Whether every byte from `offset` to the end is zero. Reads with pread rather than through
+    /// the mapping, so a long preallocated tail costs no resident memory. An unreadable tail
+    /// counts as not zero (the caller then zeroes it).
     func isZero(from offset: Int) -> Bool {
         guard offset < size else { return true }
-        return unsafe hy_find_nonzero(raw.base + offset, size - offset) < 0
+        return unsafe hy_segment_find_nonzero(&raw, offset) == -1
     }
 
     /// Decodes the payload of the batch at `offset` into the front of `output`, growing it when

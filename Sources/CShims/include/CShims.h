@@ -229,6 +229,14 @@ int hy_segment_zero_tail(hy_segment *seg, size_t offset);
  *  @return : the offset of the first non-zero byte in [p, p + len), or -1 when all are zero. */
 int64_t hy_find_nonzero(const void *p, size_t len);
 
+/*! hy_segment_find_nonzero() :
+ *  Like hy_find_nonzero() over [offset, end of segment), but read with pread(2) in 1 MiB
+ *  chunks instead of through the mapping, so checking a long preallocated tail does not grow
+ *  the process's resident memory; the pages read are then dropped from the page cache.
+ *  @return : offset of the first non-zero byte (relative to the segment), -1 when all are zero,
+ *            or HY_EIO (as -5, with errno set) when reading fails. */
+int64_t hy_segment_find_nonzero(const hy_segment *seg, size_t offset);
+
 /*! hy_segment_close() : unmaps and closes; safe to call twice. */
 void hy_segment_close(hy_segment *seg);
 
