@@ -1,0 +1,492 @@
+public import Foundation
+import Workload
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Settings of `hypha bench compare`: the same syslog load against Hypha and against a peer
+/// listener started by a shell command, in alternating rounds.
+public struct CompareOptions: Sendable {
+    /// Shell command (`/bin/sh -c`) that starts the peer in the foreground. It gets `PEER_PORT`
+    /// (the loopback TCP port to listen on) and `PEER_DIR` (an empty directory; the peer
+    /// writes one line per received message to `$PEER_DIR/messages.log`) in its environment.
+    public var against: String
+    public var protocolName = "syslog"
+    public var rounds = 3
+    public var records = 2_000_000
+    public var connections = 2
+    /// Bytes per line (newline included), as `hypha bench load --size`.
+    public var size = 200
+    /// The peer's port; a free one per round when `nil`.
+    public var port: Int?
+    public var shards = 4
+    public var durability = "interval"
+    public var codec = "lz4"
+    /// How long the receiver's count may stand still (after the sender finished) before the
+    /// round ends with lines missing.
+    public var settleSeconds = 3.0
+    /// How long the peer may take to accept connections (the first start may install it).
+    public var peerStartTimeout = 600.0
+    /// The `hypha` binary for the server and the load generator.
+    public var binary = ServerProcess.currentBinary
+    /// Where rounds keep their data; a temporary directory when `nil`.
+    public var workDirectory: String?
+    public var keep = false
+
+    public init(against: String) { self.against = against }
+}
+
+/// One target's result in one round.
+public struct CompareSide: Codable, Sendable {
+    /// `hypha` or `peer`.
+    public var target: String
+    /// Lines the load generator sent.
+    public var sent: Int
+    public var sentBytes: Int
+    /// Seconds the load generator spent sending (connect to last close).
+    public var sendSeconds: Double
+    /// Lines the receiver has: durable records (Hypha) or lines in messages.log (peer).
+    public var received: Int
+    /// From the first byte sent until the receiver had every line (or stopped growing).
+    public var seconds: Double
+    /// `received / seconds`.
+    public var linesPerSecond: Double
+    /// CPU seconds of the receiver (its whole process group for the peer) during the round.
+    public var cpuSeconds: Double
+    /// Every line sent arrived.
+    public var complete: Bool
+}
+
+/// One round: Hypha first, then the peer, with the same load.
+public struct CompareRound: Codable, Sendable {
+    public var round: Int
+    public var hypha: CompareSide
+    public var peer: CompareSide
+    /// Hypha's lines/s ÷ the peer's (0 when the peer wrote nothing).
+    public var ratio: Double
+}
+
+/// Everything `hypha bench compare` measured; encoded with snake_case keys for `--json`.
+public struct CompareReport: Codable, Sendable {
+    public var `protocol`: String
+    public var against: String
+    public var records: Int
+    public var size: Int
+    public var connections: Int
+    /// `hypha bench load`, or `builtin` when that command was not available.
+    public var loadGenerator: String
+    public var rounds: [CompareRound]
+    public var hyphaMedianLinesPerSecond: Double
+    public var peerMedianLinesPerSecond: Double
+    /// Ratio of the medians.
+    public var ratio: Double
+}
+
+/// Runs the comparison.
+///
+/// Each round starts a fresh `hypha serve` (temporary data directory, only the syslog and
+/// HTTP listeners) and, after it, a fresh peer (`/bin/sh -c COMMAND`, its own process group,
+/// ready when its port accepts a TCP connection), and sends each the same load with a
+/// separate load-generator process. The clock runs from the first byte sent (the generator's
+/// `start_unix_ns`, or its exit time minus the sending time it reports) until the receiver has every line: Hypha's
+/// `hypha_wal_durable_records_total` reaches the count, or the peer's `messages.log` holds
+/// that many lines. Both are polled every 5 ms once the generator has exited.
+public final class CompareRunner {
+    public let options: CompareOptions
+    private let progress: (String) -> Void
+    private var useBuiltinLoad = false
+
+    public init(_ options: CompareOptions, progress: @escaping (String) -> Void = { _ in }) {
+        self.options = options
+        self.progress = progress
+    }
+
+    public func run(onRound: (CompareRound) -> Void = { _ in }) throws -> CompareReport {
+        guard options.protocolName == "syslog" else { throw BenchError("--protocol: only syslog is supported by compare") }
+        guard options.rounds >= 1, options.records >= 1, options.connections >= 1, options.size >= 32 else {
+            throw BenchError("--rounds, --records and --connections must be at least 1, --size at least 32")
+        }
+        let work = try options.workDirectory ?? RecoveryBenchmark.makeTemporaryDirectory("hypha-bench-compare")
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { if !options.keep, options.workDirectory == nil { try? FileManager.default.removeItem(atPath: work) } }
+        var rounds: [CompareRound] = []
+        for round in 1 ... options.rounds {
+            progress("round \(round)/\(options.rounds): hypha")
+            let hypha = try runHypha(round: round, work: work)
+            progress("round \(round)/\(options.rounds): peer")
+            let peer = try runPeer(round: round, work: work)
+            let result = CompareRound(round: round, hypha: hypha, peer: peer, ratio: Self.ratio(hypha.linesPerSecond, peer.linesPerSecond))
+            rounds.append(result)
+            onRound(result)
+        }
+        let h = Self.median(rounds.map(\.hypha.linesPerSecond))
+        let p = Self.median(rounds.map(\.peer.linesPerSecond))
+        return CompareReport(
+            protocol: options.protocolName, against: options.against, records: options.records, size: options.size,
+            connections: options.connections, loadGenerator: useBuiltinLoad ? "builtin" : "hypha bench load", rounds: rounds,
+            hyphaMedianLinesPerSecond: h, peerMedianLinesPerSecond: p, ratio: Self.ratio(h, p))
+    }
+
+    /// `a / b`, or 0 when `b` is 0 (a peer that wrote nothing; JSON has no infinity).
+    static func ratio(_ a: Double, _ b: Double) -> Double { b > 0 ? a / b : 0 }
+
+    static func median(_ xs: [Double]) -> Double {
+        let s = xs.sorted()
+        return s.isEmpty ? 0 : s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+
+    // MARK: Targets
+
+    private func runHypha(round: Int, work: String) throws -> CompareSide {
+        let directory = work + "/hypha-round-\(round)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let server = try ServerProcess(binary: options.binary, dataDirectory: directory, arguments: [
+            "--shards", "\(options.shards)", "--durability", options.durability, "--codec", options.codec,
+            "--retention-mib", "0", "--retention-hours", "0",
+            "--native-port", "off", "--json-port", "off", "--influx-port", "off", "--graphite-port", "off",
+        ])
+        defer { server.stop(SIGKILL) }
+        guard let port = server.ports["syslog"], let http = server.ports["http"] else { throw BenchError("the server reported no syslog or HTTP port") }
+        let durable = { PlainTCPSocket.metric("hypha_wal_durable_records_total", httpPort: http) }
+        guard let base = durable() else { throw BenchError("cannot read hypha_wal_durable_records_total from the server's /metrics") }
+        let cpuBefore = server.cpuSeconds()
+        let load = try sendLoad(port: port)
+        let (received, end) = waitForReceiver(expected: load.records) { Int((durable() ?? base) - base) }
+        return side("hypha", load: load, received: received, end: end, cpu: server.cpuSeconds() - cpuBefore)
+    }
+
+    private func runPeer(round: Int, work: String) throws -> CompareSide {
+        let directory = work + "/peer-round-\(round)"
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { if !options.keep { try? FileManager.default.removeItem(atPath: directory) } }
+        let port = try options.port ?? PlainTCPSocket.freePort()
+        let peer = try ComparePeer(command: options.against, port: port, directory: directory, log: work + "/peer-round-\(round).log")
+        defer { peer.stop() }
+        try peer.waitUntilAccepting(timeout: options.peerStartTimeout)
+        let cpuBefore = peer.cpuSeconds()
+        let lines = CompareLineCounter(path: directory + "/messages.log")
+        let load = try sendLoad(port: port)
+        let (received, end) = waitForReceiver(expected: load.records) { lines.count() }
+        return side("peer", load: load, received: received, end: end, cpu: peer.cpuSeconds() - cpuBefore)
+    }
+
+    private func side(_ target: String, load: CompareLoadResult, received: Int, end: ContinuousClock.Instant, cpu: Double) -> CompareSide {
+        let seconds = max(RecoveryBenchmark.seconds(end - load.started), 1e-9)
+        return CompareSide(
+            target: target, sent: load.records, sentBytes: load.bytes, sendSeconds: load.seconds, received: received,
+            seconds: seconds, linesPerSecond: Double(received) / seconds, cpuSeconds: cpu, complete: received >= load.records)
+    }
+
+    /// Polls `count` every 5 ms until it reaches `expected`, or stands still for
+    /// `settleSeconds`; returns the count and when it was last seen to grow (or to arrive).
+    private func waitForReceiver(expected: Int, count: () -> Int) -> (Int, ContinuousClock.Instant) {
+        var last = count()
+        var changed = ContinuousClock.now
+        while last < expected {
+            usleep(5000)
+            let now = count()
+            if now != last {
+                last = now
+                changed = ContinuousClock.now
+            } else if RecoveryBenchmark.seconds(ContinuousClock.now - changed) > options.settleSeconds {
+                break
+            }
+        }
+        return (last, changed)
+    }
+
+    // MARK: Load
+
+    private func sendLoad(port: Int) throws -> CompareLoadResult {
+        if !useBuiltinLoad {
+            switch try CompareLoad.runProcess(binary: options.binary, port: port, options: options) {
+            case .done(let result): return result
+            case .unavailable(let reason):
+                progress("")
+                FileHandle.standardError.write(Data("note: `hypha bench load` is not available (\(reason)); using the built-in sender\n".utf8))
+                useBuiltinLoad = true
+            }
+        }
+        return try CompareLoad.runBuiltin(port: port, options: options)
+    }
+}
+
+/// What one run of the load generator did.
+struct CompareLoadResult {
+    var records: Int
+    var bytes: Int
+    var seconds: Double
+    /// When the first byte went out (on this process's clock).
+    var started: ContinuousClock.Instant
+}
+
+/// The load for a round: `hypha bench load` as a separate process, or a built-in fallback.
+enum CompareLoad {
+    enum Outcome {
+        case done(CompareLoadResult)
+        case unavailable(String)
+    }
+
+    /// Runs `hypha bench load --protocol syslog --host 127.0.0.1 --port P --connections N
+    /// --records N --size B` and reads its JSON line (`records`, `bytes`, `seconds`).
+    static func runProcess(binary: String, port: Int, options: CompareOptions) throws -> Outcome {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = [
+            "bench", "load", "--protocol", options.protocolName, "--host", "127.0.0.1", "--port", "\(port)",
+            "--connections", "\(options.connections)", "--records", "\(options.records)", "--size", "\(options.size)",
+        ]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let errors = ErrorCollector(err.fileHandleForReading)
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let exited = ContinuousClock.now
+        let text = String(decoding: output, as: UTF8.self)
+        let stderr = errors.text()
+        guard process.terminationStatus == 0 else {
+            let all = text + stderr
+            if all.contains("not implemented") || all.contains("Unknown option") || all.contains("Unexpected argument") {
+                return .unavailable(all.split(separator: "\n").first.map(String.init) ?? "exit \(process.terminationStatus)")
+            }
+            throw BenchError("hypha bench load failed (exit \(process.terminationStatus)): \(all)")
+        }
+        for line in text.split(separator: "\n").reversed() {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                let records = (object["records"] as? NSNumber)?.intValue,
+                let seconds = (object["seconds"] as? NSNumber)?.doubleValue
+            else { continue }
+            let bytes = (object["bytes"] as? NSNumber)?.intValue ?? records * options.size
+            // Prefer the generator's own start time (wall clock, ns) over exit − seconds.
+            var started = exited - .seconds(seconds)
+            if let start = (object["start_unix_ns"] as? NSNumber)?.int64Value, start > 0 {
+                let ago = Double(Int64(Date().timeIntervalSince1970 * 1e9) - start) / 1e9 - RecoveryBenchmark.seconds(ContinuousClock.now - exited)
+                if ago > 0, ago < seconds + 5 { started = exited - .seconds(ago) }
+            }
+            return .done(CompareLoadResult(records: records, bytes: bytes, seconds: seconds, started: started))
+        }
+        throw BenchError("hypha bench load printed no JSON line with records and seconds: \(text)")
+    }
+
+    /// The fallback sender, used only while `hypha bench load` is not available: the same
+    /// kind of lines (RFC 5424 from ``SyslogCorpus``, padded or cut to `size` bytes with the
+    /// newline), pre-generated, sent over `connections` sockets from threads of this process.
+    static func runBuiltin(port: Int, options: CompareOptions) throws -> CompareLoadResult {
+        var corpus = SyslogCorpus(seed: 42)
+        let pool = (0 ..< min(options.records, 65_536)).map { _ in fitted(corpus.nextRFC5424Line(), size: options.size) }
+        var buffers: [[UInt8]] = []
+        for c in 0 ..< options.connections {
+            let share = options.records / options.connections + (c < options.records % options.connections ? 1 : 0)
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(share * (options.size + 1))
+            for i in 0 ..< share { buffer += pool[(i * options.connections + c) % pool.count] }
+            buffers.append(buffer)
+        }
+        let failures = CompareFailures()
+        let group = DispatchGroup()
+        let started = ContinuousClock.now
+        for buffer in buffers {
+            group.enter()
+            Thread {
+                do {
+                    let socket = try PlainTCPSocket(port: port)
+                    var offset = 0
+                    while offset < buffer.count {
+                        let end = min(offset + (1 << 20), buffer.count)
+                        try socket.send(Array(buffer[offset ..< end]))
+                        offset = end
+                    }
+                    socket.close()
+                } catch {
+                    failures.add("\(error)")
+                }
+                group.leave()
+            }.start()
+        }
+        group.wait()
+        if let failure = failures.first { throw BenchError("sending failed: \(failure)") }
+        return CompareLoadResult(
+            records: options.records, bytes: buffers.reduce(0) { $0 + $1.count },
+            seconds: RecoveryBenchmark.seconds(ContinuousClock.now - started), started: started)
+    }
+
+    /// `line` padded with text or cut so that it and its newline are `size` bytes.
+    static func fitted(_ line: String, size: Int) -> [UInt8] {
+        var bytes = Array(line.utf8.prefix(size - 1))
+        let filler = Array(" request_id=4bf92f3577b34da6a3ce929d0e0e4736 span=00f067aa0ba902b7".utf8)
+        var i = 0
+        while bytes.count < size - 1 {
+            bytes.append(filler[i % filler.count])
+            i += 1
+        }
+        return bytes + [0x0A]
+    }
+}
+
+/// Collects a pipe's output on a background thread (so the child never blocks on it).
+final class ErrorCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ handle: FileHandle) {
+        Thread { [self] in
+            let all = handle.readDataToEndOfFile()
+            lock.withLock { data = all }
+            done.signal()
+        }.start()
+    }
+
+    func text() -> String {
+        done.wait()
+        return lock.withLock { String(decoding: data, as: UTF8.self) }
+    }
+}
+
+final class CompareFailures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func add(_ s: String) { lock.withLock { items.append(s) } }
+    var first: String? { lock.withLock { items.first } }
+}
+
+/// Counts the lines of a growing file, reading only what was appended since the last call.
+final class CompareLineCounter {
+    let path: String
+    private var handle: FileHandle?
+    private var lines = 0
+
+    init(path: String) { self.path = path }
+
+    func count() -> Int {
+        if handle == nil { handle = FileHandle(forReadingAtPath: path) }
+        guard let handle else { return lines }
+        while true {
+            let chunk = handle.readData(ofLength: 4 << 20)
+            if chunk.isEmpty { break }
+            chunk.withUnsafeBytes { raw in
+                var p = raw.baseAddress!
+                var left = raw.count
+                while left > 0, let hit = memchr(p, 0x0A, left) {
+                    lines += 1
+                    let advance = p.distance(to: UnsafeRawPointer(hit)) + 1
+                    p += advance
+                    left -= advance
+                }
+            }
+        }
+        return lines
+    }
+}
+
+/// A peer listener started by a shell command, in its own process group.
+///
+/// Spawned with `posix_spawn` rather than Foundation's `Process`: a child inherits the signal
+/// mask of the thread that starts it, and Swift concurrency's worker threads block SIGTERM
+/// and friends, so a peer started with `Process` from here would never see the SIGTERM that
+/// asks it to stop. This sets an empty mask and default handlers, and a new process group.
+final class ComparePeer {
+    let pid: pid_t
+    let port: Int
+    let logPath: String
+    private var exitStatus: Int32?
+
+    init(command: String, port: Int, directory: String, log: String) throws {
+        self.port = port
+        logPath = log
+        var environment = ProcessInfo.processInfo.environment
+        environment["PEER_PORT"] = "\(port)"
+        environment["PEER_DIR"] = directory
+        let words: [String] = ["/bin/sh", "-c", command]
+        let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for p in argv + envp { free(p) } }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGUSR1, SIGUSR2, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+
+        var child: pid_t = 0
+        let result = posix_spawn(&child, "/bin/sh", &actions, &attributes, argv, envp)
+        guard result == 0 else { throw BenchError("cannot start the peer: \(String(cString: strerror(result)))") }
+        pid = child
+    }
+
+    /// Whether the peer's shell is still running (reaps it once it has exited).
+    var isRunning: Bool {
+        if exitStatus != nil { return false }
+        var status: Int32 = 0
+        if waitpid(pid, &status, WNOHANG) == pid {
+            exitStatus = status
+            return false
+        }
+        return true
+    }
+
+    func waitUntilAccepting(timeout: Double) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if PlainTCPSocket.accepts(port: port) { return }
+            guard isRunning else {
+                throw BenchError("the peer exited (wait status \(exitStatus ?? 0)) before accepting connections on port \(port); its output:\n\(tail())")
+            }
+            usleep(20_000)
+        }
+        throw BenchError("the peer did not accept connections on port \(port) within \(Int(timeout)) s; its output:\n\(tail())")
+    }
+
+    /// CPU seconds of every live process in the peer's process group.
+    func cpuSeconds() -> Double {
+        var total = 0.0
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let member = Int32(entry),
+                let stat = try? String(contentsOfFile: "/proc/\(member)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 2, Int32(fields[2]) == pid { total += ProcessStats.cpuSeconds(pid: member) }
+        }
+        return total
+    }
+
+    /// SIGTERM to the process group; SIGKILL to what is left of it after 10 s.
+    func stop() {
+        kill(-pid, SIGTERM)
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, isRunning || groupIsAlive() { usleep(10_000) }
+        if groupIsAlive() { kill(-pid, SIGKILL) }
+        if isRunning {
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            exitStatus = status
+        }
+    }
+
+    /// Whether any process of the peer's group still exists.
+    private func groupIsAlive() -> Bool { kill(-pid, 0) == 0 }
+
+    private func tail() -> String {
+        let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").suffix(20).joined(separator: "\n")
+    }
+}
