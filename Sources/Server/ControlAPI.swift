@@ -8,6 +8,7 @@ import NIOCore
 /// Mutating endpoints require the admin token (`Authorization: Bearer TOKEN`) when one is set.
 struct ControlAPI: Sendable {
     let control: ControlPlaneRuntime
+    let alerts: AlertsRuntime
     let adminToken: String?
 
     func add(to router: Router<HyphaRequestContext>) {
@@ -26,6 +27,19 @@ struct ControlAPI: Sendable {
                 return json(.notFound, #"{"error":"no daemon \#(escape(id))"}"#)
             }
             return json(.ok, try encode(DaemonDetail(health: health, record: record)))
+        }
+        router.get("/api/v1/alerts") { _, _ -> Response in
+            json(.ok, try encode(AlertList(alerts: alerts.engine.activeAlerts)))
+        }
+        router.get("/api/v1/rules") { _, _ -> Response in
+            json(.ok, try encode(RuleList(path: alerts.rulesPath, rules: alerts.engine.rules)))
+        }
+        router.post("/api/v1/rules/reload") { request, _ -> Response in
+            guard authorized(request) else { return unauthorized() }
+            if let problem = alerts.reload() {
+                return json(.badRequest, "{\"error\":\(RecordJSON.quoted(problem)),\"kept\":\"the previous rules\"}")
+            }
+            return json(.ok, try encode(RuleList(path: alerts.rulesPath, rules: alerts.engine.rules)))
         }
         router.get("/api/v1/topology") { _, _ -> Response in
             json(.ok, try encode(TopologyDocument(control.monitor.topology)))
@@ -66,6 +80,17 @@ struct ControlAPI: Sendable {
 struct DaemonList: Encodable {
     let daemons: [DaemonHealth]
     let sources: [SourceRecord]
+}
+
+/// `GET /api/v1/alerts`.
+struct AlertList: Encodable {
+    let alerts: [ActiveAlert]
+}
+
+/// `GET /api/v1/rules`.
+struct RuleList: Encodable {
+    let path: String?
+    let rules: [AlertRule]
 }
 
 /// `GET /api/v1/daemons/{id}`.

@@ -22,16 +22,22 @@ public enum NodeRunner {
             dataDirectory: configuration.dataDirectory, options: configuration.wal, logger: logger,
             onDurable: { relay.durable(shard: $0, upTo: $1) })
         let registry = DaemonRegistry()
+        let alerts = try AlertsRuntime(
+            rulesPath: configuration.rulesPath, dataDirectory: configuration.dataDirectory, nodeID: configuration.nodeID,
+            evaluationInterval: .seconds(configuration.evaluationIntervalSeconds), logger: logger)
         let ingest = try IngestServer(
             wal: wal, relay: relay, limits: configuration.limits, bindHost: configuration.bindHost,
             ports: configuration.ports, tokens: configuration.tokens, nodeID: configuration.nodeID, observer: registry,
-            threads: configuration.threads, logger: logger)
+            tap: alerts.tap, threads: configuration.threads, logger: logger)
         let control = ControlPlaneRuntime(
             registry: registry, wal: wal, stats: ingest.context.stats, topology: configuration.topology,
             thresholds: HealthThresholds(
                 offlineAfter: .seconds(configuration.offlineAfterSeconds), degradedLag: .seconds(configuration.degradedLagSeconds)))
         let ingestService = IngestService(ingest: ingest, logger: logger)
-        var services: [any Service] = [ingestService, ControlService(control: control)]
+        let controlService = ControlService(
+            control: control, alerts: alerts, interval: .seconds(configuration.evaluationIntervalSeconds),
+            dataDirectory: configuration.dataDirectory, logger: logger)
+        var services: [any Service] = [ingestService, controlService]
         let addresses = AddressBook()
         // The HTTP API gets its own event loop so /health and /metrics answer promptly while the
         // ingest loops are saturated.
@@ -39,7 +45,7 @@ public enum NodeRunner {
         if let port = configuration.httpPort {
             let router = Router(context: HyphaRequestContext.self)
             HTTPAPI(ingest: ingest, wal: wal, configuration: configuration).add(to: router)
-            ControlAPI(control: control, adminToken: configuration.adminToken).add(to: router)
+            ControlAPI(control: control, alerts: alerts, adminToken: configuration.adminToken).add(to: router)
             let app = Application(
                 router: router,
                 configuration: .init(address: .hostname(configuration.bindHost, port: port), serverName: "hypha"),
@@ -98,15 +104,39 @@ final class IngestService: Service, @unchecked Sendable {
     }
 }
 
-/// Runs the control plane's timers: the registry absorbs the ingest stats once a second.
+/// Runs the control plane's timers and signals: the registry absorbs the ingest stats once a
+/// second, the alert rules are evaluated every interval, SIGHUP reloads the rules and reopens
+/// the file hooks (logrotate). On shutdown the last notifications are delivered and the alert
+/// state is saved.
 struct ControlService: Service {
     let control: ControlPlaneRuntime
+    let alerts: AlertsRuntime
+    let interval: Duration
+    let dataDirectory: String
+    let logger: Logger
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            control.tick()
-            try? await Task.sleep(for: .seconds(1))
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await _ in hangups {
+                    logger.info("SIGHUP: reloading rules and reopening hook files")
+                    _ = alerts.reload()
+                    alerts.engine.reopenHooks()
+                }
+            }
+            var nextEvaluation = ContinuousClock.now + interval
+            while !Task.isShuttingDownGracefully, !Task.isCancelled {
+                control.tick()
+                if ContinuousClock.now >= nextEvaluation {
+                    alerts.evaluate(health: control.health(), stats: control.stats.snapshot, dataDirectory: dataDirectory)
+                    nextEvaluation = ContinuousClock.now + interval
+                }
+                try? await Task.sleep(for: .milliseconds(250))
+            }
+            group.cancelAll()
         }
+        alerts.shutdown()
     }
 }
 
