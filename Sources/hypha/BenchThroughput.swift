@@ -53,6 +53,8 @@ struct BenchThroughput: ParsableCommand {
     @Option(help: "Native: records per BATCH.") var batchRecords = 500
     @Option(help: "Distinct pre-generated data per connection, MiB (the rest repeats it).") var poolMib = 16
     @Flag(inversion: .prefixedNo, help: "One-line progress on standard error (default: when it is a terminal).") var progress: Bool?
+    @Option(name: .customLong("server-arg"), help: "An extra argument for the local node, e.g. --server-arg=--rules --server-arg=rules.yaml (repeatable).")
+    var serverArguments: [String] = []
 
     func validate() throws {
         guard ["none", "interval", "batch"].contains(durability) else { throw ValidationError("--durability must be none, interval or batch") }
@@ -83,6 +85,7 @@ struct BenchThroughput: ParsableCommand {
         o.timeoutSeconds = timeout
         o.plotPath = plot
         o.progress = progress
+        o.serverArguments = serverArguments
         let result = try ThroughputRunner(options: o).run()
         print(json ? result.jsonLine() : result.humanReport())
     }
