@@ -31,7 +31,7 @@ final class AlertsRuntime: Sendable {
             options: AlertEngineOptions(nodeName: nodeID, restoreGrace: 2 * evaluationInterval.components.seconds * 1_000_000_000), logger: logger)
         self.engine = engine
         let interest = engine.interest
-        tap = StreamTap(filter: TapFilter(metricNames: interest.metricNames, wantsLogs: interest.wantsLogs)) { bytes, _ in
+        tap = StreamTap(filter: TapFilter(metricNames: interest.metricNames, wantsLogs: interest.wantsLogs, logSeverityCeiling: interest.logSeverityCeiling)) { bytes, _ in
             engine.consume(bytes)
         }
     }
@@ -53,7 +53,7 @@ final class AlertsRuntime: Sendable {
             return "\(error)"
         }
         let interest = engine.interest
-        tap.update(TapFilter(metricNames: interest.metricNames, wantsLogs: interest.wantsLogs))
+        tap.update(TapFilter(metricNames: interest.metricNames, wantsLogs: interest.wantsLogs, logSeverityCeiling: interest.logSeverityCeiling))
         logger.info("rules reloaded", metadata: ["rules.path": "\(rulesPath ?? "-")", "rules.count": "\(engine.rules.count)"])
         return nil
     }

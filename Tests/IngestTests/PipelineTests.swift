@@ -106,6 +106,8 @@ final class Counter: Sendable {
         tap.scan(payload, count: 4)
         tap.update(TapFilter(metricNames: [], wantsLogs: true))
         tap.scan(payload, count: 4)
+        tap.update(TapFilter(wantsLogs: true, logSeverityCeiling: 3))
+        tap.scan(payload, count: 4)  // the log record has no severity (255): not selected
         tap.update(TapFilter())
         tap.scan(payload, count: 4)
         tap.stop()

@@ -5,10 +5,13 @@ import Synchronization
 public struct TapFilter: Sendable, Equatable {
     public var metricNameHashes: Set<UInt64>
     public var wantsLogs: Bool
+    /// Only log records at this severity or more severe (a lower number); 255: every log.
+    public var logSeverityCeiling: UInt8
 
-    public init(metricNames: some Sequence<String> = [], wantsLogs: Bool = false) {
+    public init(metricNames: some Sequence<String> = [], wantsLogs: Bool = false, logSeverityCeiling: UInt8 = 255) {
         metricNameHashes = Set(metricNames.map { SourceHash.hash($0) })
         self.wantsLogs = wantsLogs
+        self.logSeverityCeiling = logSeverityCeiling
     }
 
     /// Nothing wanted: the tap costs nothing.
@@ -103,7 +106,8 @@ public final class StreamTap: Sendable {
                     }
                     keep = j + nameLength <= body.count && f.metricNameHashes.contains(SourceHash.hash(body[j ..< j + nameLength]))
                 case RecordKind.log.rawValue:
-                    keep = f.wantsLogs
+                    // kind, timestamp, then the severity byte.
+                    keep = f.wantsLogs && (f.logSeverityCeiling == 255 || body[9] <= f.logSeverityCeiling)
                 default:
                     keep = false
                 }
