@@ -1,10 +1,11 @@
+import Control
 import Ingest
 
 /// Renders the node's counters in the Prometheus text exposition format (version 0.0.4).
 struct MetricsExposition {
     private var out = ""
 
-    static func render(ingest: IngestServer, wal: WriteAheadLog) -> String {
+    static func render(ingest: IngestServer, wal: WriteAheadLog, alerts: AlertsRuntime) -> String {
         var m = MetricsExposition()
         let snapshot = ingest.context.stats.snapshot
         let listeners = ListenerKind.allCases
@@ -44,6 +45,26 @@ struct MetricsExposition {
         m.sample("hypha_in_flight_bytes_peak", [:], Double(usage.peak))
         m.family("hypha_sources", "gauge", "Sources (hosts, peers) currently tracked.")
         m.sample("hypha_sources", [:], Double(snapshot.sources.count))
+
+        let engine = alerts.engine.stats
+        m.family("hypha_alerts", "gauge", "Alerts now pending or firing.")
+        m.sample("hypha_alerts", ["state": "pending"], Double(engine.pending))
+        m.sample("hypha_alerts", ["state": "firing"], Double(engine.firing))
+        m.family("hypha_alert_evaluations_total", "counter", "Alert evaluation rounds.")
+        m.sample("hypha_alert_evaluations_total", [:], Double(engine.evaluations))
+        m.family("hypha_alert_evaluation_seconds", "gauge", "Duration of the last alert evaluation round.")
+        m.sample("hypha_alert_evaluation_seconds", [:], Double(engine.lastEvaluation.components.attoseconds) / 1e18 + Double(engine.lastEvaluation.components.seconds))
+        let tap = alerts.tap.counts
+        m.family("hypha_alert_intake_batches_total", "counter", "Batches of selected records handed to the alert engine, and dropped because it was behind.")
+        m.sample("hypha_alert_intake_batches_total", ["outcome": "delivered"], Double(tap.delivered))
+        m.sample("hypha_alert_intake_batches_total", ["outcome": "dropped"], Double(tap.dropped))
+        m.family("hypha_hook_notifications_total", "counter", "Notifications per hook: delivered, failed, timed out, dropped (queue full).")
+        for hook in engine.hooks {
+            m.sample("hypha_hook_notifications_total", ["hook": hook.hook, "outcome": "delivered"], Double(hook.delivered))
+            m.sample("hypha_hook_notifications_total", ["hook": hook.hook, "outcome": "failed"], Double(hook.failed))
+            m.sample("hypha_hook_notifications_total", ["hook": hook.hook, "outcome": "timed_out"], Double(hook.timedOut))
+            m.sample("hypha_hook_notifications_total", ["hook": hook.hook, "outcome": "dropped"], Double(hook.dropped))
+        }
         return m.out
     }
 

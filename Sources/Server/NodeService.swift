@@ -44,7 +44,7 @@ public enum NodeRunner {
         let httpGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         if let port = configuration.httpPort {
             let router = Router(context: HyphaRequestContext.self)
-            HTTPAPI(ingest: ingest, wal: wal, configuration: configuration).add(to: router)
+            HTTPAPI(ingest: ingest, wal: wal, configuration: configuration, alerts: alerts).add(to: router)
             ControlAPI(control: control, alerts: alerts, adminToken: configuration.adminToken).add(to: router)
             let app = Application(
                 router: router,

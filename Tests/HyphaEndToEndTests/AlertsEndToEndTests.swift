@@ -141,6 +141,8 @@ import Testing
         let took = Date().timeIntervalSince(started)
         #expect(took < 15, "50,000 lines took \(took) s while the exec hook hung")
         #expect(try node.http("/api/v1/alerts").0 == 200, "the API answers too")
+        let metrics = try node.http("/metrics").1
+        #expect(metrics.contains(#"hypha_hook_notifications_total{hook="exec"#) && metrics.contains(#"hypha_alerts{state="firing"} 1"#), "hook and alert counters in /metrics")
         node.stop()
     }
 }
