@@ -107,10 +107,7 @@ struct BenchCompare: AsyncParsableCommand {
         }
         line.clear()
         if json {
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try printJSONLine(report)
         } else {
             print(String(format: "overall (medians): hypha %.0f lines/s, peer %.0f lines/s, ratio %.2f×",
                 report.hyphaMedianLinesPerSecond, report.peerMedianLinesPerSecond, report.ratio))

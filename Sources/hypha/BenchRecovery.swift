@@ -66,10 +66,7 @@ struct BenchRecovery: AsyncParsableCommand {
         }
         line.clear()
         if json {
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            try printJSONLine(result)
         } else {
             let r = result
             print("WAL written through the server: \(mib(r.walBytes)) in \(r.walSegments) segment(s) on \(r.shards) shard(s), \(r.codec), \(r.walRecords) records")
