@@ -95,7 +95,6 @@ public struct CompareReport: Codable, Sendable {
 public final class CompareRunner {
     public let options: CompareOptions
     private let progress: (String) -> Void
-    private var useBuiltinLoad = false
 
     public init(_ options: CompareOptions, progress: @escaping (String) -> Void = { _ in }) {
         self.options = options
@@ -124,7 +123,7 @@ public final class CompareRunner {
         let p = Self.median(rounds.map(\.peer.linesPerSecond))
         return CompareReport(
             protocol: options.protocolName, against: options.against, records: options.records, size: options.size,
-            connections: options.connections, loadGenerator: useBuiltinLoad ? "builtin" : "hypha bench load", rounds: rounds,
+            connections: options.connections, loadGenerator: "hypha bench load", rounds: rounds,
             hyphaMedianLinesPerSecond: h, peerMedianLinesPerSecond: p, ratio: Self.ratio(h, p))
     }
 
@@ -200,16 +199,7 @@ public final class CompareRunner {
     // MARK: Load
 
     private func sendLoad(port: Int) throws -> CompareLoadResult {
-        if !useBuiltinLoad {
-            switch try CompareLoad.runProcess(binary: options.binary, port: port, options: options) {
-            case .done(let result): return result
-            case .unavailable(let reason):
-                progress("")
-                FileHandle.standardError.write(Data("note: `hypha bench load` is not available (\(reason)); using the built-in sender\n".utf8))
-                useBuiltinLoad = true
-            }
-        }
-        return try CompareLoad.runBuiltin(port: port, options: options)
+        try CompareLoad.runProcess(binary: options.binary, port: port, options: options)
     }
 }
 
@@ -222,16 +212,11 @@ struct CompareLoadResult {
     var started: ContinuousClock.Instant
 }
 
-/// The load for a round: `hypha bench load` as a separate process, or a built-in fallback.
+/// The load for a round: `hypha bench load` as a separate process.
 enum CompareLoad {
-    enum Outcome {
-        case done(CompareLoadResult)
-        case unavailable(String)
-    }
-
     /// Runs `hypha bench load --protocol syslog --host 127.0.0.1 --port P --connections N
     /// --records N --size B` and reads its JSON line (`records`, `bytes`, `seconds`).
-    static func runProcess(binary: String, port: Int, options: CompareOptions) throws -> Outcome {
+    static func runProcess(binary: String, port: Int, options: CompareOptions) throws -> CompareLoadResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [
@@ -249,11 +234,7 @@ enum CompareLoad {
         let text = String(decoding: output, as: UTF8.self)
         let stderr = errors.text()
         guard process.terminationStatus == 0 else {
-            let all = text + stderr
-            if all.contains("not implemented") || all.contains("Unknown option") || all.contains("Unexpected argument") {
-                return .unavailable(all.split(separator: "\n").first.map(String.init) ?? "exit \(process.terminationStatus)")
-            }
-            throw BenchError("hypha bench load failed (exit \(process.terminationStatus)): \(all)")
+            throw BenchError("hypha bench load failed (exit \(process.terminationStatus)): \(text + stderr)")
         }
         for line in text.split(separator: "\n").reversed() {
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
@@ -267,63 +248,9 @@ enum CompareLoad {
                 let ago = Double(Int64(Date().timeIntervalSince1970 * 1e9) - start) / 1e9 - RecoveryBenchmark.seconds(ContinuousClock.now - exited)
                 if ago > 0, ago < seconds + 5 { started = exited - .seconds(ago) }
             }
-            return .done(CompareLoadResult(records: records, bytes: bytes, seconds: seconds, started: started))
+            return CompareLoadResult(records: records, bytes: bytes, seconds: seconds, started: started)
         }
         throw BenchError("hypha bench load printed no JSON line with records and seconds: \(text)")
-    }
-
-    /// The fallback sender, used only while `hypha bench load` is not available: the same
-    /// kind of lines (RFC 5424 from ``SyslogCorpus``, padded or cut to `size` bytes with the
-    /// newline), pre-generated, sent over `connections` sockets from threads of this process.
-    static func runBuiltin(port: Int, options: CompareOptions) throws -> CompareLoadResult {
-        var corpus = SyslogCorpus(seed: 42)
-        let pool = (0 ..< min(options.records, 65_536)).map { _ in fitted(corpus.nextRFC5424Line(), size: options.size) }
-        var buffers: [[UInt8]] = []
-        for c in 0 ..< options.connections {
-            let share = options.records / options.connections + (c < options.records % options.connections ? 1 : 0)
-            var buffer: [UInt8] = []
-            buffer.reserveCapacity(share * (options.size + 1))
-            for i in 0 ..< share { buffer += pool[(i * options.connections + c) % pool.count] }
-            buffers.append(buffer)
-        }
-        let failures = CompareFailures()
-        let group = DispatchGroup()
-        let started = ContinuousClock.now
-        for buffer in buffers {
-            group.enter()
-            Thread {
-                do {
-                    let socket = try PlainTCPSocket(port: port)
-                    var offset = 0
-                    while offset < buffer.count {
-                        let end = min(offset + (1 << 20), buffer.count)
-                        try socket.send(Array(buffer[offset ..< end]))
-                        offset = end
-                    }
-                    socket.close()
-                } catch {
-                    failures.add("\(error)")
-                }
-                group.leave()
-            }.start()
-        }
-        group.wait()
-        if let failure = failures.first { throw BenchError("sending failed: \(failure)") }
-        return CompareLoadResult(
-            records: options.records, bytes: buffers.reduce(0) { $0 + $1.count },
-            seconds: RecoveryBenchmark.seconds(ContinuousClock.now - started), started: started)
-    }
-
-    /// `line` padded with text or cut so that it and its newline are `size` bytes.
-    static func fitted(_ line: String, size: Int) -> [UInt8] {
-        var bytes = Array(line.utf8.prefix(size - 1))
-        let filler = Array(" request_id=4bf92f3577b34da6a3ce929d0e0e4736 span=00f067aa0ba902b7".utf8)
-        var i = 0
-        while bytes.count < size - 1 {
-            bytes.append(filler[i % filler.count])
-            i += 1
-        }
-        return bytes + [0x0A]
     }
 }
 
@@ -345,13 +272,6 @@ final class ErrorCollector: @unchecked Sendable {
         done.wait()
         return lock.withLock { String(decoding: data, as: UTF8.self) }
     }
-}
-
-final class CompareFailures: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [String] = []
-    func add(_ s: String) { lock.withLock { items.append(s) } }
-    var first: String? { lock.withLock { items.first } }
 }
 
 /// Counts the lines of a growing file, reading only what was appended since the last call.
