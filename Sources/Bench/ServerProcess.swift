@@ -1,8 +1,9 @@
 public import Foundation
 
 /// A `hypha serve` child process for benchmarks: started on a data directory with every
-/// listener on a free loopback port, observed through /proc (CPU time, peak RSS) and its HTTP
-/// `/metrics`, and stopped with a signal.
+/// listener on a free loopback port, observed through /proc (CPU time, peak RSS), and stopped
+/// with a signal. Its HTTP counters are read with the runners' own plain-socket probes (plain
+/// sockets: Foundation's URL loading needs FoundationNetworking on Linux).
 ///
 /// Not thread-safe: drive it from one task or thread.
 public final class ServerProcess {
@@ -63,20 +64,6 @@ public final class ServerProcess {
 
     /// Peak resident memory so far, in bytes (VmHWM).
     public func peakRSS() -> Int { ProcessStats.status(pid: pid, field: "VmHWM") }
-
-    /// The value of one sample from `/metrics`, e.g. `hypha_wal_durable_records_total`.
-    public func metric(_ name: String) -> Double? {
-        guard let port = ports["http"], let url = URL(string: "http://127.0.0.1:\(port)/metrics"),
-            let data = try? Data(contentsOf: url)
-        else { return nil }
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where line.hasPrefix(name + " ") {
-            return Double(line.dropFirst(name.count + 1))
-        }
-        return nil
-    }
-
-    /// Records durable since the server started (the server's own counter).
-    public func durableRecords() -> Double { metric("hypha_wal_durable_records_total") ?? 0 }
 
     /// Sends `signal` and waits for the process to exit; returns its exit status.
     @discardableResult
