@@ -46,7 +46,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Most open connections, all listeners together (default 10000).") var maxConnections: Int?
     @Option(help: "Close connections idle this many seconds (default 300).") var idleTimeoutS: Int?
     @Option(help: "Bytes in flight to the WAL before listeners stop reading, in MiB (default 256).") var maxInFlightMib: Int?
-    @Option(help: "... per shard, in MiB (default 64).") var maxInFlightShardMib: Int?
+    @Option(help: "... per shard, in MiB (default 16).") var maxInFlightShardMib: Int?
     @Option(help: "Largest HTTP request body, in MiB (default 32).") var maxBodyMib: Int?
 
     @Option(help: "A token native daemons must present at HELLO; repeat for several. None: no token required.") var token: [String] = []
