@@ -21,7 +21,7 @@ public enum NodeRunner {
         let wal = try WriteAheadLog.open(
             dataDirectory: configuration.dataDirectory, options: configuration.wal, logger: logger,
             onDurable: { relay.durable(shard: $0, upTo: $1) })
-        let registry = DaemonRegistry()
+        let registry = DaemonRegistry(limits: configuration.registry)
         let alerts = try AlertsRuntime(
             rulesPath: configuration.rulesPath, dataDirectory: configuration.dataDirectory, nodeID: configuration.nodeID,
             evaluationInterval: .seconds(configuration.evaluationIntervalSeconds), logger: logger)

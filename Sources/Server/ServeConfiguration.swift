@@ -30,6 +30,8 @@ public struct ServeConfiguration: Sendable {
     public var rulesPath: String?
     /// Seconds between alert evaluations (default 5).
     public var evaluationIntervalSeconds = 5
+    /// Bounds and expiry of the daemon and source registry.
+    public var registry = RegistryLimits()
 
     public init() {}
 
@@ -91,6 +93,10 @@ public struct ServeConfiguration: Sendable {
         case "degraded_lag_s": degradedLagSeconds = try value.integer(key, 1 ... 86_400)
         case "rules": rulesPath = try value.text(key)
         case "evaluation_interval_s": evaluationIntervalSeconds = try value.integer(key, 1 ... 3600)
+        case "max_daemons": registry.maxDaemons = try value.integer(key, 1 ... 10_000_000)
+        case "max_sources": registry.maxSources = try value.integer(key, 1 ... 10_000_000)
+        case "source_expiry_s": registry.sourceExpiry = .seconds(try value.integer(key, 1 ... 86_400 * 365))
+        case "daemon_expiry_s": registry.daemonExpiry = .seconds(try value.integer(key, 1 ... 86_400 * 365))
         case "topology":
             var map: [Int: String] = [:]
             try value.each(key) { (k: String, v: Yams.Node) throws(ConfigurationError) in
@@ -126,7 +132,7 @@ public struct ServeConfiguration: Sendable {
                 }
             }
         default:
-            throw ConfigurationError("unknown configuration key '\(key)' (known: data, bind, node_id, threads, shards, durability, sync_interval_ms, segment_mib, retention_mib, retention_hours, codec, batch_kib, linger_ms, tokens, admin_token, offline_after_s, degraded_lag_s, topology, rules, evaluation_interval_s, ports, limits)")
+            throw ConfigurationError("unknown configuration key '\(key)' (known: data, bind, node_id, threads, shards, durability, sync_interval_ms, segment_mib, retention_mib, retention_hours, codec, batch_kib, linger_ms, tokens, admin_token, offline_after_s, degraded_lag_s, topology, rules, evaluation_interval_s, max_daemons, max_sources, source_expiry_s, daemon_expiry_s, ports, limits)")
         }
     }
 }

@@ -2,6 +2,7 @@ public import ArgumentParser
 import Foundation
 import Ingest
 public import Logging
+import Control
 import Server
 
 struct Serve: AsyncParsableCommand {
@@ -19,7 +20,7 @@ struct Serve: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "A YAML configuration file (keys: data, bind, node_id, threads, shards, durability, sync_interval_ms, segment_mib, retention_mib, retention_hours, codec, batch_kib, linger_ms, tokens, admin_token, offline_after_s, degraded_lag_s, topology, rules, evaluation_interval_s, ports.{native,syslog,json,influx,graphite,http}, limits.{line_kib,frame_mib,connections,idle_timeout_s,in_flight_mib,in_flight_shard_mib,body_mib}).")
+    @Option(help: "A YAML configuration file (keys: data, bind, node_id, threads, shards, durability, sync_interval_ms, segment_mib, retention_mib, retention_hours, codec, batch_kib, linger_ms, tokens, admin_token, offline_after_s, degraded_lag_s, topology, rules, evaluation_interval_s, max_daemons, max_sources, source_expiry_s, daemon_expiry_s, ports.{native,syslog,json,influx,graphite,http}, limits.{line_kib,frame_mib,connections,idle_timeout_s,in_flight_mib,in_flight_shard_mib,body_mib}).")
     var config: String?
 
     @Option(help: "The data directory (default ./hypha-data).") var data: String?
@@ -56,6 +57,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A daemon or shard is Degraded when its lag exceeds this many seconds (default 5).") var degradedLagS: Int?
     @Option(help: "Alert rules file (YAML; reloaded on SIGHUP and POST /api/v1/rules/reload).") var rules: String?
     @Option(help: "Seconds between alert evaluations (default 5).") var evaluationIntervalS: Int?
+    @Option(help: "Most native daemons tracked; the longest-silent disconnected ones are dropped first (default 10000).") var maxDaemons: Int?
+    @Option(help: "Most plain-protocol sources (hosts, peers) tracked; the longest-silent are dropped first (default 10000).") var maxSources: Int?
+    @Option(help: "Forget a source silent this many seconds (default 3600).") var sourceExpiryS: Int?
+    @Option(help: "Forget a disconnected daemon silent this many seconds (default 86400).") var daemonExpiryS: Int?
     @Option(help: "Event-loop threads (default: one per core).") var threads: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info).") var logLevel: Logger.Level = .info
 
@@ -98,6 +103,10 @@ struct Serve: AsyncParsableCommand {
         if let offlineAfterS { c.offlineAfterSeconds = try check("--offline-after-s", offlineAfterS, 1 ... 86_400) }
         if let degradedLagS { c.degradedLagSeconds = try check("--degraded-lag-s", degradedLagS, 1 ... 86_400) }
         if let rules { c.rulesPath = rules }
+        if let maxDaemons { c.registry.maxDaemons = try check("--max-daemons", maxDaemons, 1 ... 10_000_000) }
+        if let maxSources { c.registry.maxSources = try check("--max-sources", maxSources, 1 ... 10_000_000) }
+        if let sourceExpiryS { c.registry.sourceExpiry = .seconds(try check("--source-expiry-s", sourceExpiryS, 1 ... 86_400 * 365)) }
+        if let daemonExpiryS { c.registry.daemonExpiry = .seconds(try check("--daemon-expiry-s", daemonExpiryS, 1 ... 86_400 * 365)) }
         if let evaluationIntervalS { c.evaluationIntervalSeconds = try check("--evaluation-interval-s", evaluationIntervalS, 1 ... 3600) }
         return c
     }

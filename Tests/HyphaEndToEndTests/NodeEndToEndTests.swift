@@ -61,6 +61,23 @@ import Testing
         node.stop()
     }
 
+    @Test func theRegistryBoundIsAFlag() throws {
+        let node = try HyphaNode(arguments: ["--max-sources", "3"])
+        defer { node.remove() }
+        let client = try LineClient(port: node.port("json"))
+        for i in 0 ..< 50 { client.send(#"{"message":"m","host":"host\#(i)"}"# + "\n") }
+        client.close()
+        #expect(waitForMetric(node, "hypha_wal_durable_records_total", atLeast: 50))
+        var sources = 0
+        #expect(eventually(seconds: 10) {
+            let body = (try? node.http("/api/v1/daemons").1) ?? ""
+            sources = ((try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["sources"] as? [Any])?.count ?? 0
+            return sources > 0
+        })
+        #expect(sources == 3, "at most --max-sources sources are kept: \(sources)")
+        node.stop()
+    }
+
     @Test func backpressureBoundsWhatIsInFlight() throws {
         // A tiny in-flight limit and synced batches: the listeners must stop reading rather
         // than buffer, and nothing is lost.
