@@ -74,37 +74,23 @@ public final class StreamTap: Sendable {
         guard !f.isEmpty else { return }
         var selected: [UInt8] = []
         var n = 0
+        var cursor = RecordCursor(payload, count: payload.count)
         unsafe payload.withUnsafeBytes { raw in
             let all = unsafe ByteView(raw)
-            var offset = 0
-            while offset < all.count {
-                var length = 0
-                var shift = 0
-                var i = offset
-                while i < all.count, shift < 35 {
-                    let b = all[i]
-                    length |= Int(b & 0x7F) << shift
-                    i += 1
-                    if b < 0x80 { break }
-                    shift += 7
-                }
-                guard length > 9, i + length <= all.count else { return }
-                let body = all[i ..< i + length]
+            while true {
+                let start = cursor.offset
+                guard let range = try? cursor.nextBody(), range.count > 9 else { return }
+                let body = all[range]
                 let keep: Bool
                 switch body[0] {
                 case RecordKind.metric.rawValue:
                     // kind, timestamp, value, then the name.
-                    var j = 17
-                    var nameLength = 0
-                    var s = 0
-                    while j < body.count, s < 35 {
-                        let b = body[j]
-                        nameLength |= Int(b & 0x7F) << s
-                        j += 1
-                        if b < 0x80 { break }
-                        s += 7
+                    var name = RecordValidator.Reader(view: body, offset: 17)
+                    if let length = name.varint(), length <= UInt64(body.count - name.offset) {
+                        keep = f.metricNameHashes.contains(SourceHash.hash(body[name.offset ..< name.offset + Int(length)]))
+                    } else {
+                        keep = false
                     }
-                    keep = j + nameLength <= body.count && f.metricNameHashes.contains(SourceHash.hash(body[j ..< j + nameLength]))
                 case RecordKind.log.rawValue:
                     // kind, timestamp, then the severity byte.
                     keep = f.wantsLogs && (f.logSeverityCeiling == 255 || body[9] <= f.logSeverityCeiling)
@@ -112,10 +98,9 @@ public final class StreamTap: Sendable {
                     keep = false
                 }
                 if keep {
-                    all[offset ..< i + length].append(to: &selected)
+                    all[start ..< range.upperBound].append(to: &selected)
                     n += 1
                 }
-                offset = i + length
             }
         }
         guard n > 0 else { return }
