@@ -84,7 +84,7 @@ extension IngestContext {
         counters[ListenerKind.influxHTTP.rawValue].records = sink.records
         counters[ListenerKind.influxHTTP.rawValue].bytes = sink.bytes
         counters[ListenerKind.influxHTTP.rawValue].rejects = sink.rejects.count
-        stats.publish(listeners: counters, sources: [:], rejects: sink.rejects.prefix(5).map { (.influxHTTP, $0.reason, $0.text) })
+        stats.publish(listeners: counters, sources: [:])
         var drafts: [(Int, BatchDraft)] = []
         for shard in 0 ..< writers.count {
             if let draft = sink.payloads.take(shard: shard, codec: limits.codec, replacement: []) { drafts.append((shard, draft)) }

@@ -14,8 +14,6 @@ public final class IngestStats: Sendable {
         public var shardRates: [ThroughputEMA]
         public var shardRecords: [Int]
         public var sources: [UInt64: SourceStats] = [:]
-        /// Samples of reject reasons: (listener, reason, sample).
-        public var recentRejects: [(ListenerKind, String, String)] = []
     }
 
     private let state: Mutex<Snapshot>
@@ -29,7 +27,7 @@ public final class IngestStats: Sendable {
     }
 
     /// Adds one event loop's counters since its last publication.
-    func publish(listeners: [ListenerCounters], sources: [UInt64: SourceStats], rejects: [(ListenerKind, String, String)]) {
+    func publish(listeners: [ListenerCounters], sources: [UInt64: SourceStats]) {
         state.withLock { s in
             for (i, c) in listeners.enumerated() where c != ListenerCounters() {
                 s.listeners[ListenerKind(rawValue: i)!, default: ListenerCounters()] += c
@@ -45,8 +43,6 @@ public final class IngestStats: Sendable {
                     s.sources[key] = delta
                 }
             }
-            s.recentRejects += rejects
-            if s.recentRejects.count > 100 { s.recentRejects.removeFirst(s.recentRejects.count - 100) }
         }
     }
 

@@ -28,7 +28,6 @@ public struct BatchingSink: RecordSink {
     private var counters = [ListenerCounters](repeating: ListenerCounters(), count: ListenerKind.allCases.count)
     private var sources = SourceTable()
     private var openSource = 0
-    private var rejectSamples: [(ListenerKind, String, String)] = []
     private var rejectLogsThisSecond = 0
 
     init(writers: [ShardWriter], gate: InFlightGate, stats: IngestStats, limits: IngestLimits, pool: PayloadPool, logger: Logger) {
@@ -88,7 +87,6 @@ public struct BatchingSink: RecordSink {
         guard rejectLogsThisSecond < 5 else { return }
         rejectLogsThisSecond += 1
         let text = String(decoding: sample.bytes.prefix(200), as: UTF8.self)
-        rejectSamples.append((listener, reason.description, text))
         logger.info("rejected input", metadata: [
             "ingest.listener": "\(listener)", "ingest.peer": "\(String(decoding: peer, as: UTF8.self))",
             "ingest.reason": "\(reason)", "ingest.sample": "\(text)",
@@ -123,9 +121,8 @@ public struct BatchingSink: RecordSink {
 
     /// Pushes this loop's counters to ``IngestStats`` and starts counting afresh.
     mutating func publish() {
-        stats.publish(listeners: counters, sources: sources.drain(), rejects: rejectSamples)
+        stats.publish(listeners: counters, sources: sources.drain())
         for i in counters.indices { counters[i] = ListenerCounters() }
-        rejectSamples.removeAll()
         rejectLogsThisSecond = 0
     }
 
