@@ -57,6 +57,7 @@ import Testing
             #expect(text.contains("# TYPE \(family) "), "exposes \(family)")
         }
         #expect(metric(text, #"hypha_listener_records_total{listener="json"}"#) == 500)
+        #expect(metric(text, #"hypha_listener_connections_total{listener="json"}"#) == 1, "the one connection is counted")
         #expect((metric(text, "hypha_sources") ?? 0) >= 5, "per-source tracking")
         node.stop()
     }

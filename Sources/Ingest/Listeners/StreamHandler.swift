@@ -39,6 +39,10 @@ final class StreamHandler<Decoder: StreamDecoding>: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         peer = Array((context.channel.remoteAddress?.ipAddress ?? "unknown").utf8)
+        batcher.withSink { sink in
+            sink.listener = listener
+            sink.countConnection()
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

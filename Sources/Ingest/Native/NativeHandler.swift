@@ -60,6 +60,10 @@ final class NativeHandler: ChannelInboundHandler {
         self.context = context
         peer = context.channel.remoteAddress?.ipAddress ?? "unknown"
         peerBytes = Array(peer.utf8)
+        batcher.withSink { sink in
+            sink.listener = .native
+            sink.countConnection()
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
