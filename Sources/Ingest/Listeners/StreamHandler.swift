@@ -53,13 +53,7 @@ final class StreamHandler<Decoder: StreamDecoding>: ChannelInboundHandler {
             buffer = carried
             pending = nil
         }
-        let consumed = batcher.withSink { sink in
-            sink.listener = listener
-            sink.peer = peer
-            sink.receivedAt = WallClock.nanoseconds()
-            sink.now = NIODeadline.now().uptimeNanoseconds
-            return unsafe buffer.withUnsafeReadableBytes { raw in decoder.decode(unsafe ByteView(raw), into: &sink) }
-        }
+        let consumed = decode(buffer)
         buffer.moveReaderIndex(forwardBy: consumed)
         if buffer.readableBytes > 0 {
             buffer.discardReadBytes()
@@ -72,17 +66,26 @@ final class StreamHandler<Decoder: StreamDecoding>: ChannelInboundHandler {
         }
     }
 
+    /// Decodes the frames at the front of `buffer` into the loop's sink, stamped with this read's
+    /// time.
+    /// - Returns: the bytes consumed.
+    private func decode(_ buffer: ByteBuffer) -> Int {
+        batcher.withSink { sink in
+            sink.listener = listener
+            sink.peer = peer
+            sink.receivedAt = WallClock.nanoseconds()
+            sink.now = NIODeadline.now().uptimeNanoseconds
+            return unsafe buffer.withUnsafeReadableBytes { raw in decoder.decode(unsafe ByteView(raw), into: &sink) }
+        }
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         drainCheck?.cancel()
         // A last line without its newline still counts when the sender closes cleanly.
         if var rest = pending, rest.readableBytes > 0 {
             rest.writeInteger(UInt8(ascii: "\n"))
             pending = nil
-            batcher.withSink { sink in
-                sink.listener = listener
-                sink.peer = peer
-                _ = unsafe rest.withUnsafeReadableBytes { raw in decoder.decode(unsafe ByteView(raw), into: &sink) }
-            }
+            _ = decode(rest)
         }
         context.fireChannelInactive()
     }
