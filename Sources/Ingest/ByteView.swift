@@ -37,6 +37,14 @@ public import Glibc
 
     public var isEmpty: Bool { count == 0 }
 
+    /// Calls `body` with `key`, or with the bytes of `fallback` when `key` is empty: a record's
+    /// source key, where an empty one means "the sending peer".
+    @inlinable
+    public static func withKey<R>(_ key: ByteView, orElse fallback: [UInt8], _ body: (ByteView) -> R) -> R {
+        guard key.isEmpty else { return body(key) }
+        return unsafe fallback.withUnsafeBytes { body(unsafe ByteView($0)) }
+    }
+
     /// The byte at `index`; traps when out of range.
     @inlinable
     public subscript(index: Int) -> UInt8 {

@@ -21,8 +21,7 @@ struct RequestSink: RecordSink {
     var rejects: [(line: Int, reason: String, text: String)] = []
 
     mutating func route(_ key: ByteView) -> Int {
-        if key.isEmpty { return unsafe peer.withUnsafeBytes { unsafe SourceHash.shard(for: SourceHash.hash(ByteView($0)), shardCount: payloads.shardCount) } }
-        return SourceHash.shard(for: SourceHash.hash(key), shardCount: payloads.shardCount)
+        ByteView.withKey(key, orElse: peer) { SourceHash.shard(for: SourceHash.hash($0), shardCount: payloads.shardCount) }
     }
 
     mutating func beginLog(timestamp: Int64, severity: UInt8, facility: UInt8, host: ByteView, app: ByteView, message: ByteView) {

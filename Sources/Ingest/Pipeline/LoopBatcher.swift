@@ -44,25 +44,14 @@ public struct BatchingSink: RecordSink {
     // MARK: RecordSink
 
     public mutating func beginLog(timestamp: Int64, severity: UInt8, facility: UInt8, host: ByteView, app: ByteView, message: ByteView) {
-        if host.isEmpty {
-            let peer = self.peer
-            unsafe peer.withUnsafeBytes { raw in
-                let h = unsafe ByteView(raw)
-                payloads.beginLog(shard: route(h), timestamp: timestamp, severity: severity, facility: facility, host: h, app: app, message: message, now: now)
-            }
-        } else {
-            payloads.beginLog(shard: route(host), timestamp: timestamp, severity: severity, facility: facility, host: host, app: app, message: message, now: now)
+        ByteView.withKey(host, orElse: peer) { h in
+            payloads.beginLog(shard: route(h), timestamp: timestamp, severity: severity, facility: facility, host: h, app: app, message: message, now: now)
         }
     }
 
     public mutating func beginMetric(timestamp: Int64, name: ByteView, value: Double, source: ByteView) {
-        if source.isEmpty {
-            let peer = self.peer
-            unsafe peer.withUnsafeBytes { raw in
-                payloads.beginMetric(shard: route(unsafe ByteView(raw)), timestamp: timestamp, name: name, value: value, now: now)
-            }
-        } else {
-            payloads.beginMetric(shard: route(source), timestamp: timestamp, name: name, value: value, now: now)
+        ByteView.withKey(source, orElse: peer) { key in
+            payloads.beginMetric(shard: route(key), timestamp: timestamp, name: name, value: value, now: now)
         }
     }
 
