@@ -16,8 +16,8 @@ public struct IngestLimits: Sendable, Equatable {
     public var idleTimeoutSeconds = 300
     /// In-flight bytes (sealed, not yet in the WAL) in total (default 256 MiB) ...
     public var maxInFlightBytes = 256 << 20
-    /// ... and per shard (default 16 MiB: 64 sealed batches, and with 4 shards a quarter of the
-    /// total, so a node whose WAL lags stays near 128 MiB resident).
+    /// ... and per shard (default 16 MiB: 64 sealed batches; with 4 shards a quarter of the
+    /// total, which bounds what a lagging WAL can hold in memory to 64 MiB).
     public var maxInFlightShardBytes = 16 << 20
 
     public init() {}
