@@ -19,4 +19,8 @@ public struct IngestContext: Sendable {
     public var tokens: Set<String>
     public var nodeID: String
     public var observer: (any DaemonObserver)?
+    /// The control plane's hooks for sessions, reports and task fencing; `nil` = none.
+    public var control: (any DaemonControl)?
+    /// The heartbeat interval announced in HELLO_OK.
+    public var heartbeatMilliseconds: UInt32
 }

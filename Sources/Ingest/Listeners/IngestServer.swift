@@ -39,7 +39,8 @@ public final class IngestServer: Sendable {
     /// Creates the server around an open WAL whose flusher reports to `relay`.
     public init(
         wal: WriteAheadLog, relay: DurableRelay, limits: IngestLimits, bindHost: String, ports: ListenerPorts,
-        tokens: Set<String>, nodeID: String, observer: (any DaemonObserver)?, tap: StreamTap? = nil,
+        tokens: Set<String>, nodeID: String, observer: (any DaemonObserver)?, control: (any DaemonControl)? = nil,
+        heartbeatMilliseconds: UInt32 = 5000, tap: StreamTap? = nil,
         threads: Int = System.coreCount, logger: Logger
     ) throws {
         self.wal = wal
@@ -53,7 +54,8 @@ public final class IngestServer: Sendable {
         relay.attach(writers)
         for w in writers { w.start() }
         let stats = IngestStats(shardCount: wal.shardCount)
-        context = IngestContext(writers: writers, gate: gate, stats: stats, limits: limits, tokens: tokens, nodeID: nodeID, observer: observer)
+        context = IngestContext(writers: writers, gate: gate, stats: stats, limits: limits, tokens: tokens, nodeID: nodeID, observer: observer,
+            control: control, heartbeatMilliseconds: heartbeatMilliseconds)
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         loops = Array(group.makeIterator())
         var batchers: [ObjectIdentifier: NIOLoopBound<LoopBatcher>] = [:]

@@ -40,6 +40,7 @@ final class NativeHandler: ChannelInboundHandler {
     private let batcher: LoopBatcher
     private var context: ChannelHandlerContext?
     private var hello: NativeHello?
+    private var session: DaemonSession?
     private var shard = 0
     private var daemonHash: UInt64 = 0
     private var peer = ""
@@ -68,6 +69,7 @@ final class NativeHandler: ChannelInboundHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         if let hello { ingest.observer?.daemonDisconnected(id: hello.daemonID) }
+        if let session { ingest.control?.sessionClosed(session) }
         self.context = nil
     }
 
@@ -84,9 +86,12 @@ final class NativeHandler: ChannelInboundHandler {
             case (.heartbeat?, let h?):
                 let hb = try NativeHeartbeat.decode(&frame)
                 ingest.observer?.daemonHeartbeat(id: h.daemonID, heartbeat: hb)
+                if let session { ingest.control?.sessionHeartbeat(session) }
                 respond(NativeFrames.heartbeatAck(echo: hb.sentAtMilliseconds, now: UInt64(WallClock.nanoseconds() / 1_000_000), allocator: context.channel.allocator))
             case (.configStatus?, _?), (.taskStatus?, _?):
-                break  // reserved for the control plane: ignored for now
+                if let report = try DaemonControlReport.decode(type: type, body: &frame), let session {
+                    ingest.control?.session(session, reported: report)
+                }
             case (.error?, _?):
                 context.close(promise: nil)
             default:
@@ -136,8 +141,14 @@ final class NativeHandler: ChannelInboundHandler {
         shard = SourceHash.shard(for: daemonHash, shardCount: ingest.writers.count)
         ingest.observer?.daemonConnected(hello: h, peer: peer)
         context.writeAndFlush(wrapOutboundOut(NativeFrames.helloOK(
-            maxFrame: ingest.limits.maxFrameBytes, heartbeatMilliseconds: 5000, nodeID: ingest.nodeID,
+            maxFrame: ingest.limits.maxFrameBytes, heartbeatMilliseconds: ingest.heartbeatMilliseconds, nodeID: ingest.nodeID,
             allocator: context.channel.allocator)), promise: nil)
+        if let control = ingest.control {
+            // After HELLO_OK, so the daemon's tasks and configuration follow it on the wire.
+            let session = DaemonSession(hello: h, channel: context.channel)
+            self.session = session
+            control.sessionOpened(session)
+        }
     }
 
     private func handleBatch(_ frame: inout ByteBuffer, context: ChannelHandlerContext) throws(NativeMalformed) {
@@ -147,6 +158,17 @@ final class NativeHandler: ChannelInboundHandler {
         guard producerID != 0 else { throw NativeMalformed(what: "producer_id must not be 0") }
         guard sequence != 0 else { throw NativeMalformed(what: "producer_sequence must be at least 1") }
         guard count >= 1, count <= 65_535 else { throw NativeMalformed(what: "record_count \(count) is outside 1...65535") }
+        if producerID & TaskProducerID.taskBit != 0, let hello {
+            let verdict = ingest.control?.admitsTaskData(daemonID: hello.daemonID, producerID: producerID) ?? .refused("this node assigns no tasks")
+            if case .refused(let why) = verdict {
+                // Fenced: the whole batch is refused, and nothing of it is written.
+                let slot = nextSlot
+                nextSlot += 1
+                let rejected = (0 ..< count).map { ($0, NativeRejectCode.fenced, why) }
+                complete(slot, NativeFrames.nack(producerID: producerID, sequence: sequence, accepted: 0, rejected: rejected, allocator: context.channel.allocator))
+                return
+            }
+        }
         var payload: [UInt8] = []
         payload.reserveCapacity(frame.readableBytes + Int(count) * 2)
         var rejected: [(UInt32, NativeRejectCode, String)] = []

@@ -37,6 +37,8 @@ public enum NativeRejectCode: UInt16, Sendable {
     case invalidUTF8 = 2
     case unknownKind = 3
     case tooLarge = 4
+    /// A task's data sent without the task's current lease (stale epoch, lost lease).
+    case fenced = 5
 }
 
 /// A decoded HELLO.
@@ -80,9 +82,9 @@ public struct NativeHeartbeat: Sendable, Equatable {
     }
 }
 
-/// A malformed frame body.
-struct NativeMalformed: Error {
-    let what: String
+/// A malformed frame body: what is wrong with it.
+public struct NativeMalformed: Error, Sendable {
+    public let what: String
 }
 
 /// Big-endian reads of native frame bodies, each checked against the bytes left.
@@ -111,9 +113,7 @@ extension NativeHello {
         let version = try body.readNativeInteger(UInt16.self, "version")
         let daemonID = try body.readNativeString("daemon_id", max: 128)
         let region = try body.readNativeString("region", max: 64)
-        let count = try body.readNativeInteger(UInt16.self, "label_count")
-        var labels: [String: String] = [:]
-        for _ in 0 ..< count { labels[try body.readNativeString("label key")] = try body.readNativeString("label value") }
+        let labels = try body.readNativePairs("labels")
         let token = try body.readNativeString("token")
         let agent = try body.readNativeString("agent_version")
         guard body.readableBytes == 0 else { throw NativeMalformed(what: "HELLO has \(body.readableBytes) trailing bytes") }
@@ -124,14 +124,12 @@ extension NativeHello {
 
 extension NativeHeartbeat {
     static func decode(_ body: inout ByteBuffer) throws(NativeMalformed) -> NativeHeartbeat {
-        var hb = NativeHeartbeat(
+        let hb = NativeHeartbeat(
             sentAtMilliseconds: try body.readNativeInteger(UInt64.self, "sent_at"),
             backlogBytes: try body.readNativeInteger(UInt64.self, "backlog_bytes"),
             oldestUnackedAgeMilliseconds: try body.readNativeInteger(UInt64.self, "oldest_unacked_age_ms"),
             recordsSent: try body.readNativeInteger(UInt64.self, "records_sent"),
-            errors: try body.readNativeInteger(UInt64.self, "errors"), extra: [:])
-        let count = try body.readNativeInteger(UInt16.self, "extra_count")
-        for _ in 0 ..< count { hb.extra[try body.readNativeString("extra key")] = try body.readNativeString("extra value") }
+            errors: try body.readNativeInteger(UInt64.self, "errors"), extra: try body.readNativePairs("extra"))
         guard body.readableBytes == 0 else { throw NativeMalformed(what: "HEARTBEAT has trailing bytes") }
         return hb
     }
