@@ -1,0 +1,155 @@
+public import Ingest
+
+extension TaskBook {
+    /// A session of `daemon` opened: it becomes eligible for placements at the next
+    /// ``tick(now:)``, and what it holds is sent again.
+    ///
+    /// For every task it holds: TASK_ASSIGN for running ones (same epoch, current checkpoint —
+    /// a daemon that already runs it just keeps going), and the pending TASK_CONTROL for
+    /// suspending and terminating ones. Opening a session counts as a heartbeat. Its labels,
+    /// region and throughput are taken from `daemon`. Tasks it holds stay with it even if its
+    /// labels no longer match their selectors (running tasks never move).
+    /// - Important: call it once per daemon id when its first session opens, and
+    ///   ``daemonOffline(_:now:)`` when its last one closes.
+    public mutating func daemonOnline(_ daemon: DaemonCandidate, now: Int64) -> [TaskCommand] {
+        var state = daemons[daemon.id] ?? TaskDaemon(candidate: daemon, online: true)
+        state.candidate = daemon
+        state.online = true
+        daemons[daemon.id] = state
+        onlineGeneration &+= 1
+        heartbeat(from: daemon.id, now: now)
+        var out: [TaskCommand] = []
+        for serial in state.held.sorted() {
+            guard let r = records[serial], let lease = r.lease else { continue }
+            switch r.state {
+            case .running: out.append(.assign(daemonID: daemon.id, assignment(r)))
+            case .suspending: out.append(.control(daemonID: daemon.id, TaskControl(taskID: r.id, epoch: lease.epoch, action: .suspend)))
+            case .terminating: out.append(.control(daemonID: daemon.id, TaskControl(taskID: r.id, epoch: lease.epoch, action: .terminate)))
+            default: break
+            }
+        }
+        return out
+    }
+
+    /// The daemon's session closed: it gets no new placements; the leases it holds run out by
+    /// time only (a reconnect and heartbeat within the lease keeps them).
+    public mutating func daemonOffline(_ id: String, now: Int64) {
+        daemons[id]?.online = false
+        forgetIfIdle(id)
+    }
+
+    /// Renews every running task's lease the daemon holds to `now + leaseDuration`
+    /// (suspending and terminating leases are not renewable). Renewals are not reported by
+    /// ``takeChanges()``.
+    /// - Complexity: O(tasks it holds).
+    public mutating func heartbeat(from id: String, now: Int64) {
+        guard let held = daemons[id]?.held, !held.isEmpty else { return }
+        let expiry = now &+ leaseDuration
+        var renewed = false
+        for serial in held {
+            work.taskVisits += 1
+            guard records[serial]?.state == .running else { continue }
+            records[serial]!.lease!.expiresAt = expiry
+            renewed = true
+        }
+        if renewed {
+            daemons[id]!.earliestExpiry = expiry
+            scheduleRenewalCheck(of: id)
+        }
+    }
+
+    /// The daemon's throughput (records per second, an EMA): the scheduler's tie-breaker
+    /// after the number of tasks held. Unknown daemons are ignored.
+    public mutating func setThroughput(_ recordsPerSecond: Double, of id: String) {
+        daemons[id]?.candidate.throughput = recordsPerSecond
+    }
+
+    /// A TASK_STATUS from `id`.
+    ///
+    /// It counts only from the current holder at the current epoch; anything else (unknown
+    /// task, not the holder, another epoch) is ignored and answered with TASK_CONTROL
+    /// `revoke` at the reported epoch, so stale holders stop. From the holder, a non-empty
+    /// checkpoint is stored, and then:
+    ///
+    /// | reported | task is | result |
+    /// |---|---|---|
+    /// | running | running | lease renewed |
+    /// | running | suspending, terminating | nothing more (not renewable) |
+    /// | suspended, terminated, failed | suspending | suspended (failed: `lastError` set) |
+    /// | suspended, terminated, failed | terminating | terminated (failed: `lastError` set) |
+    /// | failed | running | pending, `lastError` set; placed elsewhere if possible |
+    /// | suspended, terminated | running | as failed: the daemon stopped it unasked |
+    /// - Returns: the revoke for an ignored report, else nothing.
+    public mutating func report(_ status: TaskStatus, from id: String, now: Int64) -> [TaskCommand] {
+        guard let serial = TaskRecord.serial(of: status.taskID), let r = records[serial], let lease = r.lease,
+            lease.holder == id, lease.epoch == status.epoch
+        else {
+            return [.control(daemonID: id, TaskControl(taskID: status.taskID, epoch: status.epoch, action: .revoke))]
+        }
+        if !status.checkpoint.isEmpty, status.checkpoint != r.checkpoint {
+            records[serial]!.checkpoint = status.checkpoint
+            changedCheckpoints.insert(serial)
+        }
+        let message = status.message.isEmpty ? nil : status.message
+        switch (status.state, r.state) {
+        case (.running, .running):
+            records[serial]!.lease!.expiresAt = max(lease.expiresAt, now &+ leaseDuration)
+        case (.running, _):
+            break
+        case (_, .suspending):
+            release(serial, .suspended, now)
+            update(serial, now) { r in
+                r.state = .suspended
+                if status.state == .failed { r.lastError = "failed on \(id) while suspending: \(message ?? "no message")" }
+            }
+        case (_, .terminating):
+            release(serial, .terminated, now)
+            markTerminated(serial, now)
+            if status.state == .failed { update(serial, now) { $0.lastError = "failed on \(id) while terminating: \(message ?? "no message")" } }
+        case (_, _):
+            let why = status.state == .failed
+                ? "failed on \(id): \(message ?? "no message")"
+                : "\(id) stopped the task unasked (reported \(status.state == .suspended ? "suspended" : "terminated"))\(message.map { ": \($0)" } ?? "")"
+            release(serial, .failed, now)
+            update(serial, now) { r in
+                r.state = .pending
+                r.lastError = why
+            }
+            enqueue(serial, r.spec.selector)
+        }
+        return []
+    }
+
+    // MARK: Helpers
+
+    /// TASK_ASSIGN for the record's current lease and checkpoint.
+    func assignment(_ r: TaskRecord) -> TaskAssignment {
+        TaskAssignment(
+            taskID: r.id, epoch: r.epoch, leaseMilliseconds: UInt32(clamping: leaseDuration / 1_000_000), producerID: r.producerID,
+            kind: r.spec.kind.rawValue, stream: r.spec.stream, parameters: r.spec.parameters, checkpoint: r.checkpoint)
+    }
+
+    /// Assigns a pending task to `daemonID` at the next epoch.
+    mutating func grant(_ serial: UInt64, to daemonID: String, now: Int64) -> TaskCommand {
+        let expiry = now &+ leaseDuration
+        update(serial, now) { r in
+            r.epoch += 1
+            r.state = .running
+            r.lease = TaskLease(holder: daemonID, epoch: r.epoch, grantedAt: now, expiresAt: expiry)
+            r.history.append(TaskAssignmentRecord(holder: daemonID, epoch: r.epoch, from: now))
+            if r.history.count > TaskRecord.historyLimit { r.history.removeFirst(r.history.count - TaskRecord.historyLimit) }
+        }
+        daemons[daemonID]!.held.insert(serial)
+        daemons[daemonID]!.earliestExpiry = min(daemons[daemonID]!.earliestExpiry ?? .max, expiry)
+        scheduleRenewalCheck(of: daemonID)
+        return .assign(daemonID: daemonID, assignment(records[serial]!))
+    }
+
+    /// Makes sure a renewal timer of the daemon is due no later than its earliest expiry.
+    mutating func scheduleRenewalCheck(of id: String) {
+        guard let d = daemons[id], let at = d.earliestExpiry else { return }
+        if let queued = d.queuedTimer, queued <= at { return }
+        daemons[id]!.queuedTimer = at
+        renewalTimers.push(DaemonTimer(at: at, daemonID: id))
+    }
+}

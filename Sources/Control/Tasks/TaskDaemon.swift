@@ -1,0 +1,35 @@
+/// What the book keeps per daemon: whether it can take new tasks, what it holds, and when its
+/// renewable leases may lapse.
+struct TaskDaemon: Sendable {
+    var candidate: DaemonCandidate
+    /// A session is open (``TaskBook/daemonOnline(_:now:)`` and no offline since).
+    var online: Bool
+    /// Serials of the tasks it holds a lease on (running, suspending, terminating).
+    var held: Set<UInt64> = []
+    /// No renewable lease of this daemon expires before this (a lower bound: it can be early,
+    /// never late). `nil` when it holds no running task.
+    var earliestExpiry: Int64?
+    /// The time of this daemon's live entry in ``TaskBook/renewalTimers`` (older entries are stale).
+    var queuedTimer: Int64?
+
+    init(candidate: DaemonCandidate, online: Bool) {
+        self.candidate = candidate
+        self.online = online
+    }
+}
+
+/// Pending tasks with one selector, placed together: their eligible daemons are found once.
+struct TaskPendingGroup: Sendable {
+    var serials: Set<UInt64> = []
+    /// The ``TaskBook/onlineGeneration`` at which no daemon was eligible; the group is not
+    /// looked at again until a daemon comes online.
+    var blockedAt: UInt64?
+}
+
+/// Work counters, so tests can check complexity by counts rather than by time.
+struct TaskBookWork: Sendable, Equatable {
+    /// Task records looked at by heartbeats, ticks and placement.
+    var taskVisits = 0
+    /// Daemons looked at (eligibility scans and renewal timers).
+    var daemonVisits = 0
+}
