@@ -1,0 +1,1 @@
+// Simulated daemons that speak the native protocol to a Hypha node.
