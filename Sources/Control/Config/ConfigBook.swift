@@ -185,7 +185,9 @@ public struct ConfigBook: Sendable {
 
     /// Makes `version` the current one; the previous current version is superseded.
     mutating func makeCurrent(_ name: String, _ version: UInt64) {
-        if let previous = current(name), previous.version != version { setStatus(name, previous.version, .superseded) }
+        for doc in documents[name] ?? [] where doc.status == .current && doc.version != version {
+            setStatus(name, doc.version, .superseded)
+        }
         setStatus(name, version, .current)
     }
 
