@@ -214,12 +214,14 @@ extension ConfigBook {
                 r.daemons[i].message = "version \(good.version) does not select it: it keeps version \(r.toVersion)"
                 continue
             }
+            // A failed daemon keeps its failure in the message: GET still shows why.
+            let failure = r.daemons[i].state == .failed ? "\(r.daemons[i].message); " : ""
             r.daemons[i].state = .rolledBack
             if onlineIDs.contains(id) {
-                r.daemons[i].message = "rolled back to version \(good.version)"
+                r.daemons[i].message = "\(failure)rolled back to version \(good.version)"
                 out.append(command(push, to: id, now: now))
             } else {
-                r.daemons[i].message = "offline: gets version \(good.version) when it connects"
+                r.daemons[i].message = "\(failure)offline: gets version \(good.version) when it connects"
             }
         }
         return out
