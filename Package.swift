@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .target(
@@ -52,6 +53,7 @@ let package = Package(
                 "Ingest",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -81,6 +83,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            // Simulated daemons speaking the native protocol: end-to-end tests and `hypha bench control`.
+            name: "Fleet",
+            dependencies: [
+                "Ingest",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Workload",
             dependencies: ["Ingest"],
             swiftSettings: swiftSettings
@@ -93,6 +105,7 @@ let package = Package(
                 "Server",
                 "Workload",
                 "Bench",
+                "Fleet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -100,7 +113,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IngestTests",
-            dependencies: ["Ingest", "CShims", "Workload"],
+            dependencies: ["Ingest", "CShims", "Workload", "Fleet"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -115,7 +128,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HyphaEndToEndTests",
-            dependencies: ["Ingest", "Workload", "hypha"],
+            dependencies: ["Ingest", "Workload", "Fleet", "hypha"],
             swiftSettings: swiftSettings
         ),
     ],

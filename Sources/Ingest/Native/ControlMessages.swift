@@ -283,7 +283,9 @@ extension DaemonControlReport {
 }
 
 extension ByteBuffer {
-    mutating func writeNativePairs(_ pairs: [String: String]) {
+    /// Writes `pairs`: a `u16` count, then each key and value as a `str`, sorted by key so the
+    /// bytes do not depend on dictionary order. At most 65,535 pairs are written.
+    public mutating func writeNativePairs(_ pairs: [String: String]) {
         let sorted = pairs.sorted { $0.key < $1.key }.prefix(65_535)
         writeInteger(UInt16(sorted.count), endianness: .big)
         for (key, value) in sorted {
@@ -292,7 +294,10 @@ extension ByteBuffer {
         }
     }
 
-    mutating func readNativePairs(_ what: String) throws(NativeMalformed) -> [String: String] {
+    /// Reads `pairs`: a `u16` count, then that many `str` key and value. A repeated key keeps
+    /// its last value.
+    /// - Throws: ``NativeMalformed`` when a string is truncated or not UTF-8.
+    public mutating func readNativePairs(_ what: String) throws(NativeMalformed) -> [String: String] {
         let count = try readNativeInteger(UInt16.self, "\(what) count")
         var pairs: [String: String] = [:]
         for _ in 0 ..< count { pairs[try readNativeString("\(what) key")] = try readNativeString("\(what) value") }

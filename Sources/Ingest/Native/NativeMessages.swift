@@ -85,23 +85,41 @@ public struct NativeHeartbeat: Sendable, Equatable {
 /// A malformed frame body: what is wrong with it.
 public struct NativeMalformed: Error, Sendable {
     public let what: String
+
+    public init(what: String) {
+        self.what = what
+    }
 }
 
 /// Big-endian reads of native frame bodies, each checked against the bytes left.
+///
+/// Public so that clients of the protocol (the simulated daemons of `Fleet`) read the node's
+/// frames with the same rules the node applies to theirs (docs/protocol.md, section 2).
 extension ByteBuffer {
-    mutating func readNativeInteger<T: FixedWidthInteger>(_: T.Type = T.self, _ what: String) throws(NativeMalformed) -> T {
+    /// Reads a big-endian integer of a native frame body.
+    /// - Parameter what: the field's name, for the error.
+    /// - Throws: ``NativeMalformed`` when fewer than `T`'s size bytes are left.
+    public mutating func readNativeInteger<T: FixedWidthInteger>(_: T.Type = T.self, _ what: String) throws(NativeMalformed) -> T {
         guard let v = readInteger(endianness: .big, as: T.self) else { throw NativeMalformed(what: "\(what) is missing") }
         return v
     }
 
-    mutating func readNativeString(_ what: String, max: Int = 65_535) throws(NativeMalformed) -> String {
+    /// Reads a `str` (`u16` byte length, then UTF-8) of a native frame body.
+    /// - Parameters:
+    ///   - what: the field's name, for the error.
+    ///   - max: the longest accepted byte length (e.g. 128 for ids).
+    /// - Throws: ``NativeMalformed`` when the string is truncated, longer than `max` bytes, or not
+    ///   well-formed UTF-8.
+    public mutating func readNativeString(_ what: String, max: Int = 65_535) throws(NativeMalformed) -> String {
         let length = Int(try readNativeInteger(UInt16.self, what))
         guard length <= max, let bytes = readBytes(length: length) else { throw NativeMalformed(what: "\(what) is truncated or too long") }
         guard let s = String(validating: bytes, as: UTF8.self) else { throw NativeMalformed(what: "\(what) is not valid UTF-8") }
         return s
     }
 
-    mutating func writeNativeString(_ s: String) {
+    /// Writes a `str`: the `u16` big-endian byte length, then the UTF-8 bytes. Strings longer
+    /// than 65,535 bytes are cut to that length.
+    public mutating func writeNativeString(_ s: String) {
         let bytes = Array(s.utf8.prefix(65_535))
         writeInteger(UInt16(bytes.count), endianness: .big)
         writeBytes(bytes)
@@ -122,7 +140,35 @@ extension NativeHello {
     }
 }
 
+extension NativeHello {
+    /// The whole HELLO frame (length, type 0x01, body) as a daemon sends it (docs/protocol.md,
+    /// section 5.1). Labels are written sorted by key.
+    public func frame(allocator: ByteBufferAllocator) -> ByteBuffer {
+        NativeFrames.frame(.hello, allocator: allocator) {
+            $0.writeInteger(version, endianness: .big)
+            $0.writeNativeString(daemonID)
+            $0.writeNativeString(region)
+            $0.writeNativePairs(labels)
+            $0.writeNativeString(token)
+            $0.writeNativeString(agentVersion)
+        }
+    }
+}
+
 extension NativeHeartbeat {
+    /// The whole HEARTBEAT frame (length, type 0x06, body) as a daemon sends it
+    /// (docs/protocol.md, section 5.6). Extra pairs are written sorted by key.
+    public func frame(allocator: ByteBufferAllocator) -> ByteBuffer {
+        NativeFrames.frame(.heartbeat, allocator: allocator) {
+            $0.writeInteger(sentAtMilliseconds, endianness: .big)
+            $0.writeInteger(backlogBytes, endianness: .big)
+            $0.writeInteger(oldestUnackedAgeMilliseconds, endianness: .big)
+            $0.writeInteger(recordsSent, endianness: .big)
+            $0.writeInteger(errors, endianness: .big)
+            $0.writeNativePairs(extra)
+        }
+    }
+
     static func decode(_ body: inout ByteBuffer) throws(NativeMalformed) -> NativeHeartbeat {
         let hb = NativeHeartbeat(
             sentAtMilliseconds: try body.readNativeInteger(UInt64.self, "sent_at"),

@@ -1,0 +1,157 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An open file descriptor, closed when the handle goes away. Errors name the path and errno.
+final class ControlFileHandle {
+    let path: String
+    private let fd: Int32
+
+    /// Opens `path` with `flags` (`O_CLOEXEC` is added); new files get mode 0644.
+    init(path: String, flags: Int32) throws(ControlStoreError) {
+        let fd = open(path, flags | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ControlFiles.failure(path, "cannot open") }
+        self.path = path
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    /// Writes all of `bytes`: one `write` call unless the kernel writes less.
+    func writeAll(_ bytes: [UInt8]) throws(ControlStoreError) {
+        let failure: Int32? = bytes.withUnsafeBytes { raw in
+            var done = 0
+            while done < raw.count {
+                let n = write(fd, raw.baseAddress! + done, raw.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                done += n
+            }
+            return nil
+        }
+        if let failure { throw ControlStoreError(.io, path: path, "cannot write \(bytes.count) bytes", errno: failure) }
+    }
+
+    /// `fdatasync`: the data and the size, not the timestamps.
+    func syncData() throws(ControlStoreError) {
+        #if canImport(Glibc)
+        guard fdatasync(fd) == 0 else { throw ControlFiles.failure(path, "cannot fdatasync") }
+        #else
+        guard fsync(fd) == 0 else { throw ControlFiles.failure(path, "cannot fsync") }
+        #endif
+    }
+
+    /// `fsync`.
+    func sync() throws(ControlStoreError) {
+        guard fsync(fd) == 0 else { throw ControlFiles.failure(path, "cannot fsync") }
+    }
+
+    /// Cuts the file to `size` bytes.
+    func truncate(to size: Int) throws(ControlStoreError) {
+        guard ftruncate(fd, off_t(size)) == 0 else { throw ControlFiles.failure(path, "cannot truncate to \(size) bytes") }
+    }
+
+    /// The file's size.
+    func size() throws(ControlStoreError) -> Int {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw ControlFiles.failure(path, "cannot stat") }
+        return Int(st.st_size)
+    }
+
+    /// The whole file, read from the start with `pread`.
+    func readAll() throws(ControlStoreError) -> [UInt8] {
+        let size = try size()
+        var failure: Int32?
+        var got = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            while got < size {
+                let n = pread(fd, buffer.baseAddress! + got, size - got, off_t(got))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    break
+                }
+                if n == 0 { break }
+                got += n
+            }
+            count = got
+        }
+        if let failure { throw ControlStoreError(.io, path: path, "cannot read", errno: failure) }
+        guard got == size else {
+            throw ControlStoreError(.io, path: path, "file shrank while reading (\(got) of \(size) bytes)")
+        }
+        return bytes
+    }
+}
+
+/// Directory operations of the control store.
+enum ControlFiles {
+    /// An ``ControlStoreError/Code/io`` error carrying the current `errno`.
+    static func failure(_ path: String, _ message: String) -> ControlStoreError {
+        ControlStoreError(.io, path: path, message, errno: errno)
+    }
+
+    /// Creates `path` and its parents (like `mkdir -p`).
+    static func makeDirectory(_ path: String) throws(ControlStoreError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                throw failure(current, "cannot create directory")
+            }
+        }
+    }
+
+    /// Names in `path`, without `.` and `..`.
+    static func list(_ path: String) throws(ControlStoreError) -> [String] {
+        guard let dir = opendir(path) else { throw failure(path, "cannot list directory") }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Makes the directory's entries (creations, renames, removals) durable.
+    static func syncDirectory(_ path: String) throws(ControlStoreError) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw failure(path, "cannot open directory") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw failure(path, "cannot fsync directory") }
+    }
+
+    static func rename(_ from: String, _ to: String) throws(ControlStoreError) {
+        #if canImport(Glibc)
+        let result = Glibc.rename(from, to)
+        #else
+        let result = Darwin.rename(from, to)
+        #endif
+        guard result == 0 else { throw failure(from, "cannot rename to \(to)") }
+    }
+
+    /// Removes `path`; a missing file is not an error.
+    static func remove(_ path: String) throws(ControlStoreError) {
+        guard unlink(path) == 0 || errno == ENOENT else { throw failure(path, "cannot remove") }
+    }
+
+    /// Size of `path` in bytes, or `nil` when it does not exist.
+    static func size(_ path: String) -> Int? {
+        var st = stat()
+        return stat(path, &st) == 0 ? Int(st.st_size) : nil
+    }
+
+    /// Writes `bytes` to a new `path` (replacing it) and fsyncs it.
+    static func writeSynced(_ path: String, _ bytes: [UInt8]) throws(ControlStoreError) {
+        let file = try ControlFileHandle(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC)
+        try file.writeAll(bytes)
+        try file.sync()
+    }
+}
