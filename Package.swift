@@ -76,6 +76,8 @@ let package = Package(
             name: "Bench",
             dependencies: [
                 "Ingest",
+                "Fleet",
+                .product(name: "NIOCore", package: "swift-nio"),
                 "Workload",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -128,7 +130,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HyphaEndToEndTests",
-            dependencies: ["Ingest", "Workload", "Fleet", "hypha"],
+            dependencies: ["Ingest", "Control", "Workload", "Fleet", "hypha", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
     ],

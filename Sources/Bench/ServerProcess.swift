@@ -77,8 +77,21 @@ public final class ServerProcess {
 /// Reads /proc for a process's CPU time and memory.
 public enum ProcessStats {
     /// User + system CPU seconds of `pid` (from /proc/PID/stat), 0 when unreadable.
-    public static func cpuSeconds(pid: Int32) -> Double {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+    public static func cpuSeconds(pid: Int32) -> Double { cpuSeconds(statFile: "/proc/\(pid)/stat") }
+
+    /// User + system CPU seconds of the threads of `pid` whose name is `name` (as in
+    /// /proc/PID/task/TID/comm, e.g. `hypha-control`), 0 when none.
+    public static func cpuSeconds(pid: Int32, thread name: String) -> Double {
+        let tasks = "/proc/\(pid)/task"
+        guard let ids = try? FileManager.default.contentsOfDirectory(atPath: tasks) else { return 0 }
+        return ids.reduce(0) { total, id in
+            let comm = (try? String(contentsOfFile: "\(tasks)/\(id)/comm", encoding: .utf8)) ?? ""
+            return comm.trimmingCharacters(in: .whitespacesAndNewlines) == name ? total + cpuSeconds(statFile: "\(tasks)/\(id)/stat") : total
+        }
+    }
+
+    private static func cpuSeconds(statFile: String) -> Double {
+        guard let text = try? String(contentsOfFile: statFile, encoding: .utf8),
             let close = text.lastIndex(of: ")")
         else { return 0 }
         let fields = text[text.index(after: close)...].split(separator: " ")

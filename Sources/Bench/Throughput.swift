@@ -464,10 +464,19 @@ final class NodeProbe {
         }
     }
 
-    private func attempt(_ path: String) throws -> String {
-        let s = try socket ?? LoadSocket(host: "127.0.0.1", port: port, noDelay: true, timeoutSeconds: 30)
+    /// Sends a request with a JSON body and returns the response body (any status).
+    func send(_ method: String, _ path: String, json: String) throws -> String {
+        socket = nil
+        return try attempt(path, method: method, body: Array(json.utf8))
+    }
+
+    private func attempt(_ path: String, method: String = "GET", body: [UInt8] = []) throws -> String {
+        let s = try socket ?? LoadSocket(host: "127.0.0.1", port: port, noDelay: true, timeoutSeconds: 120)
         socket = s
-        try s.writeAll(Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
+        let head = body.isEmpty
+            ? "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+            : "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n"
+        try s.writeAll(Array(head.utf8) + body)
         var response: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 16 << 10)
         while true {

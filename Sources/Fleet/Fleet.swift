@@ -1,9 +1,4 @@
 // Simulated daemons that speak the native protocol to a Hypha node.
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 public import NIOCore
 public import NIOPosix
 
@@ -13,12 +8,12 @@ public import NIOPosix
 /// `connectWindow` handshakes at a time, so the node's accept backlog is not flooded) and
 /// returns once every one got HELLO_OK. Daemons keep no thread of their own: their sockets and
 /// heartbeat timers live on the group's loops, so ten thousand fit in one process (raise the
-/// descriptor limit first with ``raiseFileLimit()``).
+/// descriptor limit first with Ingest's `FileLimit.raiseToHard()`).
 ///
 /// Thread-safe. Call ``shutdown()`` when done: it kills every daemon and stops the loops.
 ///
 /// ```swift
-/// Fleet.raiseFileLimit()
+/// FileLimit.raiseToHard()
 /// let fleet = try await Fleet.start(count: 10_000, node: address) { i in
 ///     .init(daemonID: "d\(i)", region: i % 2 == 0 ? "eu" : "us", labels: ["rack": "r\(i % 40)"])
 /// }
@@ -110,26 +105,5 @@ public final class Fleet: Sendable {
         }
         try? await done.futureResult.get()
         try? await group.shutdownGracefully()
-    }
-
-    /// Raises this process's soft limit on open file descriptors (RLIMIT_NOFILE) to its hard
-    /// limit: each daemon holds one socket, and the usual soft limit (1024) is far below a
-    /// 10,000-daemon fleet.
-    /// - Returns: the soft limit now in force, or `nil` if it could not be read.
-    @discardableResult
-    public static func raiseFileLimit() -> UInt64? {
-        var limit = rlimit()
-        #if canImport(Glibc)
-        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
-        #else
-        let resource = RLIMIT_NOFILE
-        #endif
-        guard getrlimit(resource, &limit) == 0 else { return nil }
-        if limit.rlim_cur < limit.rlim_max {
-            limit.rlim_cur = limit.rlim_max
-            _ = setrlimit(resource, &limit)
-            guard getrlimit(resource, &limit) == 0 else { return nil }
-        }
-        return UInt64(limit.rlim_cur)
     }
 }

@@ -195,6 +195,29 @@ public final class SimulatedDaemon: Sendable {
     /// - Throws: ``FleetError`` `taskNotRunning`, `notConnected`, `killed`, `invalidArgument`
     ///   (no records, too many, frame above the node's `max_frame_size`), `connectionClosed`.
     public func sendTaskData(taskID: String, records: [Record]) async throws -> TaskDataOutcome {
+        try await send(records) { (s: inout State) throws(FleetError) -> (UInt64, UInt64) in
+            guard var task = s.running[taskID] else { throw FleetError(.taskNotRunning, "task \(taskID) is not running") }
+            defer {
+                task.nextSequence += 1
+                task.offset += UInt64(records.count)
+                s.running[taskID] = task
+            }
+            return (task.assignment.producerID, task.nextSequence)
+        }
+    }
+
+    /// Sends one BATCH with any producer id and sequence, e.g. a stale task producer id after
+    /// the lease moved (what a partitioned daemon would do), and waits for the ACK or NACK.
+    /// - Throws: as ``sendTaskData(taskID:records:)``, without `taskNotRunning`.
+    public func sendBatch(producerID: UInt64, sequence: UInt64, records: [Record]) async throws -> TaskDataOutcome {
+        try await send(records) { (_: inout State) throws(FleetError) -> (UInt64, UInt64) in (producerID, sequence) }
+    }
+
+    /// Sends `records` in one BATCH under the (producer id, sequence) that `identify` picks
+    /// while holding the state lock, and completes when its answer arrives.
+    private func send(
+        _ records: [Record], identify: @escaping @Sendable (inout State) throws(FleetError) -> (UInt64, UInt64)
+    ) async throws -> TaskDataOutcome {
         guard (1 ... 65_535).contains(records.count) else {
             throw FleetError(.invalidArgument, "a BATCH carries 1...65535 records, not \(records.count)")
         }
@@ -205,16 +228,12 @@ public final class SimulatedDaemon: Sendable {
                 guard let channel = s.channel, let welcome = s.welcome, !s.closed else {
                     return .failure(FleetError(.notConnected, "no open connection"))
                 }
-                guard var task = s.running[taskID] else { return .failure(FleetError(.taskNotRunning, "task \(taskID) is not running")) }
-                let producerID = task.assignment.producerID
-                let sequence = task.nextSequence
+                let producerID: UInt64, sequence: UInt64
+                do throws(FleetError) { (producerID, sequence) = try identify(&s) } catch { return .failure(error) }
                 let frame = NodeFrames.batch(producerID: producerID, sequence: sequence, records: records, allocator: channel.allocator)
                 guard frame.readableBytes - 4 <= welcome.maxFrameSize else {
                     return .failure(FleetError(.invalidArgument, "BATCH of \(frame.readableBytes - 4) bytes exceeds max_frame_size \(welcome.maxFrameSize)"))
                 }
-                task.nextSequence += 1
-                task.offset += UInt64(records.count)
-                s.running[taskID] = task
                 s.recordsSent += UInt64(records.count)
                 s.pending.append(PendingBatch(producerID: producerID, sequence: sequence, promise: promise))
                 return .success((channel, frame))

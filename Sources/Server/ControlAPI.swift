@@ -9,7 +9,7 @@ import NIOCore
 struct ControlAPI: Sendable {
     let control: ControlPlaneRuntime
     let alerts: AlertsRuntime
-    let adminToken: String?
+    let admin: AdminGuard
 
     func add(to router: Router<HyphaRequestContext>) {
         router.get("/health") { _, _ -> Response in
@@ -35,7 +35,7 @@ struct ControlAPI: Sendable {
             json(.ok, try encode(RuleList(path: alerts.rulesPath, rules: alerts.engine.rules)))
         }
         router.post("/api/v1/rules/reload") { request, _ -> Response in
-            guard authorized(request) else { return unauthorized() }
+            guard admin.allows(request) else { return admin.refusal }
             if let problem = alerts.reload() {
                 return json(.badRequest, "{\"error\":\(RecordJSON.quoted(problem)),\"kept\":\"the previous rules\"}")
             }
@@ -45,7 +45,7 @@ struct ControlAPI: Sendable {
             json(.ok, try encode(TopologyDocument(control.monitor.topology)))
         }
         router.put("/api/v1/topology") { request, _ -> Response in
-            guard authorized(request) else { return unauthorized() }
+            guard admin.allows(request) else { return admin.refusal }
             let body = try await request.body.collect(upTo: 1 << 20)
             let document: TopologyDocument
             do {
@@ -66,14 +66,6 @@ struct ControlAPI: Sendable {
         }
     }
 
-    private func authorized(_ request: Request) -> Bool {
-        guard let adminToken else { return true }
-        return request.headers[.authorization] == "Bearer \(adminToken)"
-    }
-
-    private func unauthorized() -> Response {
-        json(.unauthorized, #"{"error":"this endpoint needs the admin token: Authorization: Bearer TOKEN"}"#)
-    }
 }
 
 /// `GET /api/v1/daemons`.

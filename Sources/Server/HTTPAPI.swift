@@ -8,12 +8,13 @@ struct HTTPAPI: Sendable {
     let wal: WriteAheadLog
     let configuration: ServeConfiguration
     let alerts: AlertsRuntime
+    let control: ControlPlaneRuntime
 
     func add(to router: Router<HyphaRequestContext>) {
         router.get("/metrics") { _, _ -> Response in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: MetricsExposition.render(ingest: ingest, wal: wal, alerts: alerts))))
+                body: .init(byteBuffer: ByteBuffer(string: MetricsExposition.render(ingest: ingest, wal: wal, alerts: alerts, coordinator: control.coordinator))))
         }
         router.post("/write") { request, context -> Response in
             try await write(request, context: context)

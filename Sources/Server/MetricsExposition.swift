@@ -5,7 +5,7 @@ import Ingest
 struct MetricsExposition {
     private var out = ""
 
-    static func render(ingest: IngestServer, wal: WriteAheadLog, alerts: AlertsRuntime) -> String {
+    static func render(ingest: IngestServer, wal: WriteAheadLog, alerts: AlertsRuntime, coordinator: ControlCoordinator) -> String {
         var m = MetricsExposition()
         let snapshot = ingest.context.stats.snapshot
         let listeners = ListenerKind.allCases
@@ -65,7 +65,27 @@ struct MetricsExposition {
             m.sample("hypha_hook_notifications_total", ["hook": hook.hook, "outcome": "timed_out"], Double(hook.timedOut))
             m.sample("hypha_hook_notifications_total", ["hook": hook.hook, "outcome": "dropped"], Double(hook.dropped))
         }
+        m.control(coordinator)
         return m.out
+    }
+
+    private mutating func control(_ coordinator: ControlCoordinator) {
+        let status = coordinator.status
+        family("hypha_control_tasks", "gauge", "Tasks per state.")
+        for state in TaskState.allCases { sample("hypha_control_tasks", ["state": state.rawValue], Double(status.tasks[state] ?? 0)) }
+        family("hypha_control_rollouts", "gauge", "Rollouts kept, per state.")
+        for (state, n) in status.rollouts.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            sample("hypha_control_rollouts", ["state": state.rawValue], Double(n))
+        }
+        family("hypha_control_sessions", "gauge", "Native daemon sessions the control plane can send to.")
+        sample("hypha_control_sessions", [:], Double(status.sessions))
+        family("hypha_control_fenced_batches_total", "counter", "Task batches refused because their lease epoch was not current.")
+        sample("hypha_control_fenced_batches_total", [:], Double(coordinator.fencedBatches))
+        family("hypha_control_commits_total", "counter", "Durable commits of the control store, and failed attempts.")
+        sample("hypha_control_commits_total", ["outcome": "ok"], Double(status.commits))
+        sample("hypha_control_commits_total", ["outcome": "failed"], Double(status.commitFailures))
+        family("hypha_control_store_bytes", "gauge", "Bytes the control store occupies on disk.")
+        sample("hypha_control_store_bytes", [:], Double(status.storeBytes))
     }
 
     private mutating func family(_ name: String, _ type: String, _ help: String) {

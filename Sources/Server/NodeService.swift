@@ -17,6 +17,10 @@ public enum NodeRunner {
     public static func run(
         _ configuration: ServeConfiguration, logger: Logger, onReady: @escaping @Sendable ([String: String]) -> Void = { _ in }
     ) async throws {
+        let files = FileLimit.raiseToHard()
+        if files.after != files.before {
+            logger.info("raised the open-file limit", metadata: ["from": "\(files.before)", "to": "\(files.after)"])
+        }
         let relay = DurableRelay()
         let wal = try WriteAheadLog.open(
             dataDirectory: configuration.dataDirectory, options: configuration.wal, logger: logger,
@@ -25,14 +29,24 @@ public enum NodeRunner {
         let alerts = try AlertsRuntime(
             rulesPath: configuration.rulesPath, dataDirectory: configuration.dataDirectory, nodeID: configuration.nodeID,
             evaluationInterval: .seconds(configuration.evaluationIntervalSeconds), logger: logger)
+        let health = HealthSource()
+        let coordinator = try ControlCoordinator(
+            store: try FileControlStore(directory: configuration.dataDirectory + "/control/store"),
+            settings: configuration.coordinatorSettings, clock: SystemEpochClock(), logger: logger,
+            health: { health.daemonStates() }, throughput: { health.daemonThroughput() })
         let ingest = try IngestServer(
             wal: wal, relay: relay, limits: configuration.limits, bindHost: configuration.bindHost,
             ports: configuration.ports, tokens: configuration.tokens, nodeID: configuration.nodeID, observer: registry,
+            control: coordinator, heartbeatMilliseconds: UInt32(configuration.heartbeatIntervalMilliseconds),
             tap: alerts.tap, threads: configuration.threads, logger: logger)
         let control = ControlPlaneRuntime(
             registry: registry, wal: wal, stats: ingest.context.stats, topology: configuration.topology,
             thresholds: HealthThresholds(
-                offlineAfter: .seconds(configuration.offlineAfterSeconds), degradedLag: .seconds(configuration.degradedLagSeconds)))
+                offlineAfter: .seconds(configuration.offlineAfterSeconds), degradedLag: .seconds(configuration.degradedLagSeconds)),
+            coordinator: coordinator)
+        health.attach(control)
+        coordinator.start()
+        defer { coordinator.stop() }
         let ingestService = IngestService(ingest: ingest, logger: logger)
         let controlService = ControlService(
             control: control, alerts: alerts, interval: .seconds(configuration.evaluationIntervalSeconds),
@@ -44,8 +58,11 @@ public enum NodeRunner {
         let httpGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         if let port = configuration.httpPort {
             let router = Router(context: HyphaRequestContext.self)
-            HTTPAPI(ingest: ingest, wal: wal, configuration: configuration, alerts: alerts).add(to: router)
-            ControlAPI(control: control, alerts: alerts, adminToken: configuration.adminToken).add(to: router)
+            let admin = AdminGuard(token: configuration.adminToken)
+            HTTPAPI(ingest: ingest, wal: wal, configuration: configuration, alerts: alerts, control: control).add(to: router)
+            ControlAPI(control: control, alerts: alerts, admin: admin).add(to: router)
+            TasksAPI(coordinator: coordinator, admin: admin).add(to: router)
+            ConfigAPI(coordinator: coordinator, admin: admin).add(to: router)
             let app = Application(
                 router: router,
                 configuration: .init(address: .hostname(configuration.bindHost, port: port), serverName: "hypha"),

@@ -32,8 +32,19 @@ public struct ServeConfiguration: Sendable {
     public var evaluationIntervalSeconds = 5
     /// Bounds and expiry of the daemon and source registry.
     public var registry = RegistryLimits()
+    /// How long a task lease lasts without a renewal (`flowLease`, default 10 s).
+    public var flowLeaseMilliseconds = 10_000
+    /// The heartbeat interval announced to native daemons in HELLO_OK (default 5 s).
+    public var heartbeatIntervalMilliseconds = 5_000
+    /// Tasks that are not terminated, at most (default 100,000).
+    public var maxTasks = 100_000
 
     public init() {}
+
+    /// Allowed task lease durations, in milliseconds.
+    public static let flowLeaseRange = 100 ... 3_600_000
+    /// Allowed heartbeat intervals, in milliseconds.
+    public static let heartbeatRange = 50 ... 600_000
 
     /// The names of the listeners this configuration enables (as `Node.run` reports them).
     public var listenerNames: Set<String> {
@@ -97,6 +108,9 @@ public struct ServeConfiguration: Sendable {
         case "max_sources": registry.maxSources = try value.integer(key, 1 ... 10_000_000)
         case "source_expiry_s": registry.sourceExpiry = .seconds(try value.integer(key, 1 ... 86_400 * 365))
         case "daemon_expiry_s": registry.daemonExpiry = .seconds(try value.integer(key, 1 ... 86_400 * 365))
+        case "flow_lease_ms": flowLeaseMilliseconds = try value.integer(key, Self.flowLeaseRange)
+        case "heartbeat_interval_ms": heartbeatIntervalMilliseconds = try value.integer(key, Self.heartbeatRange)
+        case "max_tasks": maxTasks = try value.integer(key, 1 ... 10_000_000)
         case "topology":
             var map: [Int: String] = [:]
             try value.each(key) { (k: String, v: Yams.Node) throws(ConfigurationError) in
@@ -132,7 +146,7 @@ public struct ServeConfiguration: Sendable {
                 }
             }
         default:
-            throw ConfigurationError("unknown configuration key '\(key)' (known: data, bind, node_id, threads, shards, durability, sync_interval_ms, segment_mib, retention_mib, retention_hours, codec, batch_kib, linger_ms, tokens, admin_token, offline_after_s, degraded_lag_s, topology, rules, evaluation_interval_s, max_daemons, max_sources, source_expiry_s, daemon_expiry_s, ports, limits)")
+            throw ConfigurationError("unknown configuration key '\(key)' (known: data, bind, node_id, threads, shards, durability, sync_interval_ms, segment_mib, retention_mib, retention_hours, codec, batch_kib, linger_ms, tokens, admin_token, offline_after_s, degraded_lag_s, topology, rules, evaluation_interval_s, max_daemons, max_sources, source_expiry_s, daemon_expiry_s, flow_lease_ms, heartbeat_interval_ms, max_tasks, ports, limits)")
         }
     }
 }

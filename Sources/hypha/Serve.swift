@@ -20,7 +20,7 @@ struct Serve: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "A YAML configuration file (keys: data, bind, node_id, threads, shards, durability, sync_interval_ms, segment_mib, retention_mib, retention_hours, codec, batch_kib, linger_ms, tokens, admin_token, offline_after_s, degraded_lag_s, topology, rules, evaluation_interval_s, max_daemons, max_sources, source_expiry_s, daemon_expiry_s, ports.{native,syslog,json,influx,graphite,http}, limits.{line_kib,frame_mib,connections,idle_timeout_s,in_flight_mib,in_flight_shard_mib,body_mib}).")
+    @Option(help: "A YAML configuration file (keys: data, bind, node_id, threads, shards, durability, sync_interval_ms, segment_mib, retention_mib, retention_hours, codec, batch_kib, linger_ms, tokens, admin_token, offline_after_s, degraded_lag_s, topology, rules, evaluation_interval_s, max_daemons, max_sources, source_expiry_s, daemon_expiry_s, flow_lease_ms, heartbeat_interval_ms, max_tasks, ports.{native,syslog,json,influx,graphite,http}, limits.{line_kib,frame_mib,connections,idle_timeout_s,in_flight_mib,in_flight_shard_mib,body_mib}).")
     var config: String?
 
     @Option(help: "The data directory (default ./hypha-data).") var data: String?
@@ -61,6 +61,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Most plain-protocol sources (hosts, peers) tracked; the longest-silent are dropped first (default 10000).") var maxSources: Int?
     @Option(help: "Forget a source silent this many seconds (default 3600).") var sourceExpiryS: Int?
     @Option(help: "Forget a disconnected daemon silent this many seconds (default 86400).") var daemonExpiryS: Int?
+    @Option(help: "A task's lease (flowLease) lasts this many milliseconds without a renewal; then the task moves to another daemon (default 10000).") var flowLeaseMs: Int?
+    @Option(help: "Heartbeat interval announced to native daemons, in milliseconds; each heartbeat renews the daemon's leases (default 5000).") var heartbeatIntervalMs: Int?
+    @Option(help: "Most tasks that are not terminated (default 100000).") var maxTasks: Int?
     @Option(help: "Event-loop threads (default: one per core).") var threads: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info).") var logLevel: Logger.Level = .info
 
@@ -107,6 +110,9 @@ struct Serve: AsyncParsableCommand {
         if let maxSources { c.registry.maxSources = try check("--max-sources", maxSources, 1 ... 10_000_000) }
         if let sourceExpiryS { c.registry.sourceExpiry = .seconds(try check("--source-expiry-s", sourceExpiryS, 1 ... 86_400 * 365)) }
         if let daemonExpiryS { c.registry.daemonExpiry = .seconds(try check("--daemon-expiry-s", daemonExpiryS, 1 ... 86_400 * 365)) }
+        if let flowLeaseMs { c.flowLeaseMilliseconds = try check("--flow-lease-ms", flowLeaseMs, ServeConfiguration.flowLeaseRange) }
+        if let heartbeatIntervalMs { c.heartbeatIntervalMilliseconds = try check("--heartbeat-interval-ms", heartbeatIntervalMs, ServeConfiguration.heartbeatRange) }
+        if let maxTasks { c.maxTasks = try check("--max-tasks", maxTasks, 1 ... 10_000_000) }
         if let evaluationIntervalS { c.evaluationIntervalSeconds = try check("--evaluation-interval-s", evaluationIntervalS, 1 ... 3600) }
         return c
     }

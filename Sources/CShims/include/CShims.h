@@ -247,6 +247,11 @@ int hy_fsync_directory(const char *path);
 /*! hy_errno() : the calling thread's errno, for messages after an HY_EIO. */
 int hy_errno(void);
 
+/* ---- Threads ---------------------------------------------------------------------------- */
+
+/** Names the calling thread (at most 15 bytes are kept), for top -H, perf and /proc. */
+void hy_thread_set_name(const char *name);
+
 #ifdef __cplusplus
 }
 #endif

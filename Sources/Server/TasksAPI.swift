@@ -1,0 +1,161 @@
+import Control
+import Foundation
+import Hummingbird
+import Ingest
+import NIOCore
+
+/// The tasks part of the HTTP API (docs/api.md, "Tasks"): create, list, show, suspend, resume
+/// and terminate. Every call runs on the control loop and answers once its change is durable.
+struct TasksAPI: Sendable {
+    let coordinator: ControlCoordinator
+    let admin: AdminGuard
+
+    func add(to router: Router<HyphaRequestContext>) {
+        router.post("/api/v1/tasks") { request, _ -> Response in
+            guard admin.allows(request) else { return admin.refusal }
+            let body = try await request.body.collect(upTo: 16 << 20)
+            let specs: [TaskSpec]
+            let single: Bool
+            do {
+                (specs, single) = try TaskRequest.decode(Data(body.readableBytesView))
+            } catch {
+                return json(.badRequest, errorBody("\(error)"))
+            }
+            let created = try await coordinator.perform { state -> Result<[TaskRecord], TaskError> in
+                var records: [TaskRecord] = []
+                for spec in specs {
+                    do throws(TaskError) { records.append(try state.tasks.create(spec, now: state.now)) } catch { return .failure(error) }
+                }
+                return .success(records)
+            }
+            switch created {
+            case .success(let records):
+                return single ? json(.created, try encode(records[0])) : json(.created, try encode(TaskList(tasks: records, total: records.count)))
+            case .failure(let error):
+                return taskError(error)
+            }
+        }
+        router.get("/api/v1/tasks") { request, _ -> Response in
+            let query = request.uri.queryParameters
+            let wantedState = query.get("state").flatMap(TaskState.init(rawValue:))
+            if let s = query.get("state"), wantedState == nil {
+                return json(.badRequest, errorBody("unknown state '\(s)': use pending, running, suspending, suspended, terminating or terminated"))
+            }
+            let daemon = query.get("daemon")
+            let limit = min(max(Int(query.get("limit") ?? "") ?? 1000, 1), 100_000)
+            let offset = max(Int(query.get("offset") ?? "") ?? 0, 0)
+            let list = try await coordinator.perform { state -> TaskList in
+                let all = daemon.map { state.tasks.tasks(heldBy: $0) } ?? state.tasks.tasks
+                let matching = wantedState.map { s in all.filter { $0.state == s } } ?? all
+                let page = Array(matching.dropFirst(offset).prefix(limit))
+                return TaskList(tasks: page, total: matching.count)
+            }
+            return json(.ok, try encode(list))
+        }
+        router.get("/api/v1/tasks/{id}") { _, context -> Response in
+            let id = context.parameters.get("id") ?? ""
+            guard let record = try await coordinator.perform({ $0.tasks.task(id) }) else {
+                return json(.notFound, errorBody("no task \(id)"))
+            }
+            return json(.ok, try encode(record))
+        }
+        router.post("/api/v1/tasks/{id}/{action}") { request, context -> Response in
+            guard admin.allows(request) else { return admin.refusal }
+            let id = context.parameters.get("id") ?? ""
+            let action = context.parameters.get("action") ?? ""
+            guard ["suspend", "resume", "terminate"].contains(action) else {
+                return json(.notFound, errorBody("unknown action '\(action)': use suspend, resume or terminate"))
+            }
+            let outcome = try await coordinator.perform { state -> Result<TaskRecord, TaskError> in
+                do throws(TaskError) {
+                    let commands: [TaskCommand]
+                    switch action {
+                    case "suspend": commands = try state.tasks.suspend(id, now: state.now)
+                    case "resume": commands = try state.tasks.resume(id, now: state.now)
+                    default: commands = try state.tasks.terminate(id, now: state.now)
+                    }
+                    state.send(commands)
+                    return .success(state.tasks.task(id)!)
+                } catch {
+                    return .failure(error)
+                }
+            }
+            switch outcome {
+            case .success(let record): return json(.accepted, try encode(record))
+            case .failure(let error): return taskError(error)
+            }
+        }
+    }
+
+    private func taskError(_ error: TaskError) -> Response {
+        let status: HTTPResponse.Status = switch error.kind {
+        case .invalid: .badRequest
+        case .notFound: .notFound
+        case .conflict: .conflict
+        case .limit: .tooManyRequests
+        }
+        return json(status, errorBody(error.message))
+    }
+}
+
+/// `POST /api/v1/tasks` takes one task spec, or `{"tasks": [spec, …]}` (up to 10,000).
+enum TaskRequest {
+    struct Many: Decodable { var tasks: [TaskSpec] }
+
+    static func decode(_ data: Data) throws -> ([TaskSpec], single: Bool) {
+        let decoder = JSONDecoder()
+        if let many = try? decoder.decode(Many.self, from: data) {
+            guard !many.tasks.isEmpty, many.tasks.count <= 10_000 else {
+                throw RequestError("'tasks' must hold 1 to 10,000 task specs, got \(many.tasks.count)")
+            }
+            return (many.tasks, false)
+        }
+        do {
+            return ([try decoder.decode(TaskSpec.self, from: data)], true)
+        } catch {
+            throw RequestError("expected a task spec {\"kind\":…,\"stream\":…,\"parameters\":{…},\"selector\":{…}} or {\"tasks\":[…]}: \(describe(error))")
+        }
+    }
+}
+
+/// `GET /api/v1/tasks`.
+struct TaskList: Encodable {
+    let tasks: [TaskRecord]
+    let total: Int
+}
+
+/// A request body that cannot be used, with the reason.
+struct RequestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A short account of a JSON decoding error: which field, what was wrong.
+func describe(_ error: any Error) -> String {
+    switch error as? DecodingError {
+    case .keyNotFound(let key, let context)?:
+        return "missing field '\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))'"
+    case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?:
+        return "field '\(context.codingPath.map(\.stringValue).joined(separator: "."))': \(context.debugDescription)"
+    case .dataCorrupted(let context)?:
+        return context.codingPath.isEmpty ? "not valid JSON" : "field '\(context.codingPath.map(\.stringValue).joined(separator: "."))': \(context.debugDescription)"
+    default:
+        return "\(error)"
+    }
+}
+
+func errorBody(_ message: String) -> String { "{\"error\":\(RecordJSON.quoted(message))}" }
+
+/// Checks the admin token of mutating requests (`Authorization: Bearer TOKEN`), when one is set.
+struct AdminGuard: Sendable {
+    let token: String?
+
+    func allows(_ request: Request) -> Bool {
+        guard let token else { return true }
+        return request.headers[.authorization] == "Bearer \(token)"
+    }
+
+    var refusal: Response {
+        json(.unauthorized, #"{"error":"this endpoint needs the admin token: Authorization: Bearer TOKEN"}"#)
+    }
+}
