@@ -43,7 +43,7 @@ extension TaskBook {
                 let d = daemons[roster[rank]]!
                 return Load(held: d.held.count, throughput: d.candidate.throughput, rank: rank)
             })
-            for serial in group.serials {
+            for serial in group.serials where records[serial]?.state == .pending {
                 var best = heap.pop()!
                 if let avoid = records[serial]!.avoidedHolder, avoid == roster[best.rank], var second = heap.pop() {
                     heap.push(best)
