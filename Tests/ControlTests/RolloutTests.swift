@@ -349,4 +349,36 @@ struct RolloutFleet {
         let next = try g.roll(RolloutStrategy(), content: "v: 3", at: 400)
         #expect(next.1.id == "r-2", "rollout ids continue after a restore")
     }
+
+    @Test func aRollbackOnlySendsTheGoodVersionWhereItsSelectorMatches() throws {
+        var book = ConfigBook()
+        let prod = DaemonCandidate(id: "p1", labels: ["env": "prod"])
+        let dev = DaemonCandidate(id: "d1", labels: ["env": "dev"])
+        _ = try book.put(name: "a", content: CT.bytes("v: 1"), selector: DaemonSelector(labels: ["env": "prod"]), rollout: nil, comment: "", online: [prod, dev], now: CT.at(0))
+        let u = try book.put(name: "a", content: CT.bytes("v: 2"), selector: DaemonSelector(), rollout: RolloutStrategy(), comment: "", online: [prod, dev], now: CT.at(1))
+        #expect(CT.pushes(u.commands) == ["d1:2", "p1:2"], "the wider selector takes the dev daemon in")
+        let rollback = CT.pushes(book.report(CT.failed(u.document), from: "p1", now: CT.at(2)))
+        #expect(rollback == ["p1:1"], "version 1 is not for dev daemons: nothing to send it back to")
+        let r = try #require(book.rollout("r-1"))
+        #expect(r.daemons[0].message == "version 1 does not select it: it keeps version 2")
+        #expect(r.daemons[0].state == .applying)
+        #expect(r.daemons[1].state == .rolledBack)
+    }
+
+    @Test func takeChangesHasEveryStatusChange() throws {
+        var f = try RolloutFleet(["d1"])
+        _ = f.book.takeChanges()
+        let (v2, r, _) = try f.roll(RolloutStrategy(gateSeconds: 0))
+        var c = f.book.takeChanges()
+        #expect(c.documents.map(\.version) == [2] && c.rollouts.map(\.state) == [.running])
+        #expect(f.tick(100).isEmpty && f.book.takeChanges().isEmpty, "a tick that changes nothing writes nothing")
+        _ = f.apply(v2, ["d1"], at: 101)
+        c = f.book.takeChanges()
+        #expect(c.rollouts.map(\.daemons[0].state) == [.applied])
+        _ = f.tick(102)
+        c = f.book.takeChanges()
+        #expect(c.documents.map { "\($0.version):\($0.status.rawValue)" } == ["1:superseded", "2:current"])
+        #expect(c.rollouts.map(\.state) == [.succeeded] && c.rollouts.first?.id == r.id)
+        #expect(f.book.takeChanges().isEmpty)
+    }
 }

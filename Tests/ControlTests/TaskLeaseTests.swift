@@ -152,6 +152,17 @@ import Testing
         #expect(book.fence(daemonID: "d-1", producerID: task.producerID) == .refused("task \(task.id) is terminated; it has no lease"))
     }
 
+    @Test func terminateWhileSuspendingKeepsTheLeaseEndAndFailureAcknowledges() throws {
+        var (book, task) = try Self.running()
+        _ = try book.suspend(task.id, now: F.at(2))
+        #expect(try book.terminate(task.id, now: F.at(6)).summary == ["d-1:terminate:\(task.id)@1"])
+        #expect(book.task(task.id)?.lease?.expiresAt == F.at(12), "the suspend's lease end stays")
+        _ = book.report(Self.status(task, .failed, message: "kill timed out"), from: "d-1", now: F.at(7))
+        let r = try #require(book.task(task.id))
+        #expect(r.state == .terminated && r.lastError == "failed on d-1 while terminating: kill timed out")
+        #expect(book.tick(now: F.at(12)).isEmpty, "acknowledged: no revoke at the old lease end")
+    }
+
     @Test func pendingAndSuspendedTasksStopAtOnce() throws {
         var book = TaskBook(leaseDuration: F.lease)
         let a = try book.create(F.tail("a"), now: F.t0)

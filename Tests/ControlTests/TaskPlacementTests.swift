@@ -19,8 +19,8 @@ import Testing
         let out = book.tick(now: F.t0)
         let holders = Dictionary(uniqueKeysWithValues: out.assignments.map { ($0.1.taskID, $0.daemon) })
         #expect(holders[euProd.id] == "d-eu-prod")
-        #expect(holders[prod.id] == "d-us-prod", "d-eu-prod already holds one")
         #expect(holders[us.id] == "d-us-prod")
+        #expect(holders[prod.id] == "d-eu-prod", "groups with fewer eligible daemons go first; then a tie on load, broken by id")
         #expect(holders[nowhere.id] == nil)
         #expect(book.task(nowhere.id)?.state == .pending, "no eligible daemon: stays pending")
         // A matching daemon coming online picks it up at the next tick.

@@ -195,7 +195,10 @@ public struct ConfigBook: Sendable {
     mutating func store(_ rollout: Rollout) {
         rolloutsByID[rollout.id] = rollout
         changedRollouts.insert(rollout.id)
-        if !rollout.state.isActive, activeRollouts[rollout.name] == rollout.id { activeRollouts.removeValue(forKey: rollout.name) }
+        if !rollout.state.isActive {
+            if activeRollouts[rollout.name] == rollout.id { activeRollouts.removeValue(forKey: rollout.name) }
+            restoredRollouts.remove(rollout.id)
+        }
     }
 
     /// A push of `push` to `daemonID`, recorded as its state.

@@ -13,6 +13,7 @@ extension TaskBook {
     ///   ``daemonOffline(_:now:)`` when its last one closes.
     public mutating func daemonOnline(_ daemon: DaemonCandidate, now: Int64) -> [TaskCommand] {
         var state = daemons[daemon.id] ?? TaskDaemon(candidate: daemon, online: true)
+        if !state.online || daemons[daemon.id] == nil { roster = nil }
         state.candidate = daemon
         state.online = true
         daemons[daemon.id] = state
@@ -34,7 +35,9 @@ extension TaskBook {
     /// The daemon's session closed: it gets no new placements; the leases it holds run out by
     /// time only (a reconnect and heartbeat within the lease keeps them).
     public mutating func daemonOffline(_ id: String, now: Int64) {
-        daemons[id]?.online = false
+        guard daemons[id]?.online == true else { return }
+        daemons[id]!.online = false
+        roster = nil
         forgetIfIdle(id)
     }
 
@@ -48,9 +51,7 @@ extension TaskBook {
         var renewed = false
         for serial in held {
             work.taskVisits += 1
-            guard records[serial]?.state == .running else { continue }
-            records[serial]!.lease!.expiresAt = expiry
-            renewed = true
+            if Self.renew(&records[serial], to: expiry) { renewed = true }
         }
         if renewed {
             daemons[id]!.earliestExpiry = expiry
@@ -122,27 +123,40 @@ extension TaskBook {
 
     // MARK: Helpers
 
+    /// Renews a running task's lease in place; `false` for other states.
+    static func renew(_ record: inout TaskRecord?, to expiry: Int64) -> Bool {
+        guard record?.state == .running else { return false }
+        record!.lease!.expiresAt = expiry
+        return true
+    }
+
     /// TASK_ASSIGN for the record's current lease and checkpoint.
-    func assignment(_ r: TaskRecord) -> TaskAssignment {
+    func assignment(_ r: TaskRecord) -> TaskAssignment { Self.assignment(r, leaseDuration: leaseDuration) }
+
+    static func assignment(_ r: TaskRecord, leaseDuration: Int64) -> TaskAssignment {
         TaskAssignment(
             taskID: r.id, epoch: r.epoch, leaseMilliseconds: UInt32(clamping: leaseDuration / 1_000_000), producerID: r.producerID,
             kind: r.spec.kind.rawValue, stream: r.spec.stream, parameters: r.spec.parameters, checkpoint: r.checkpoint)
     }
 
+    /// The record's next assignment, made in place.
+    static func assign(_ r: inout TaskRecord, to daemonID: String, now: Int64, expiry: Int64, leaseDuration: Int64) -> TaskAssignment {
+        r.epoch += 1
+        r.state = .running
+        r.updatedAt = now
+        r.lease = TaskLease(holder: daemonID, epoch: r.epoch, grantedAt: now, expiresAt: expiry)
+        r.history.append(TaskAssignmentRecord(holder: daemonID, epoch: r.epoch, from: now))
+        if r.history.count > TaskRecord.historyLimit { r.history.removeFirst(r.history.count - TaskRecord.historyLimit) }
+        return assignment(r, leaseDuration: leaseDuration)
+    }
+
     /// Assigns a pending task to `daemonID` at the next epoch.
     mutating func grant(_ serial: UInt64, to daemonID: String, now: Int64) -> TaskCommand {
         let expiry = now &+ leaseDuration
-        update(serial, now) { r in
-            r.epoch += 1
-            r.state = .running
-            r.lease = TaskLease(holder: daemonID, epoch: r.epoch, grantedAt: now, expiresAt: expiry)
-            r.history.append(TaskAssignmentRecord(holder: daemonID, epoch: r.epoch, from: now))
-            if r.history.count > TaskRecord.historyLimit { r.history.removeFirst(r.history.count - TaskRecord.historyLimit) }
-        }
-        daemons[daemonID]!.held.insert(serial)
-        daemons[daemonID]!.earliestExpiry = min(daemons[daemonID]!.earliestExpiry ?? .max, expiry)
-        scheduleRenewalCheck(of: daemonID)
-        return .assign(daemonID: daemonID, assignment(records[serial]!))
+        let assignment = Self.assign(&records[serial]!, to: daemonID, now: now, expiry: expiry, leaseDuration: leaseDuration)
+        changedRecords.insert(serial)
+        if daemons[daemonID]!.hold(serial, until: expiry) { renewalTimers.push(DaemonTimer(at: expiry, daemonID: daemonID)) }
+        return .assign(daemonID: daemonID, assignment)
     }
 
     /// Makes sure a renewal timer of the daemon is due no later than its earliest expiry.

@@ -1,51 +1,55 @@
 extension TaskBook {
     /// A daemon's load as the scheduler sees it: fewest tasks held first, then lowest
-    /// throughput, then daemon id (so placement is deterministic).
+    /// throughput, then daemon id (so placement is deterministic). `rank` is the daemon's
+    /// position in the sorted ``TaskBook/roster``, so the heap compares numbers only.
     struct Load: Comparable, Sendable {
         var held: Int
         var throughput: Double
-        var id: String
+        var rank: Int
         static func < (a: Load, b: Load) -> Bool {
             if a.held != b.held { return a.held < b.held }
             if a.throughput != b.throughput { return a.throughput < b.throughput }
-            return a.id < b.id
+            return a.rank < b.rank
         }
     }
 
     /// Places pending tasks, one selector group at a time: the group's eligible daemons
     /// (online, matching) are found once and kept in a min-heap by ``Load``; each task takes
-    /// the least-loaded one (the next one when that is the daemon it should avoid). A group
-    /// with no eligible daemon stays pending and is not looked at again until a daemon comes
-    /// online.
+    /// the least-loaded one (the next one when that is the daemon it should avoid). Groups with
+    /// fewer eligible daemons go first, so the tasks with the least choice get it. A group with
+    /// no eligible daemon stays pending and is not looked at again until a daemon comes online.
     /// - Complexity: per group placed, O(daemons + t log daemons) for its t tasks.
     mutating func place(now: Int64, into out: inout [TaskCommand]) {
         guard !pending.isEmpty else { return }
-        var groups: [(first: UInt64, selector: DaemonSelector, serials: [UInt64])] = []
+        if roster == nil { roster = daemons.compactMap { $0.value.online ? $0.key : nil }.sorted() }
+        let roster = roster!
+        var groups: [(selector: DaemonSelector, serials: [UInt64], eligible: [Int])] = []
         for (selector, group) in pending where group.blockedAt != onlineGeneration {
             work.taskVisits += group.serials.count
-            let serials = group.serials.sorted()
-            groups.append((serials[0], selector, serials))
-        }
-        groups.sort { $0.first < $1.first }
-        for group in groups {
-            var eligible: [Load] = []
-            for (id, daemon) in daemons {
+            var eligible: [Int] = []
+            for rank in roster.indices {
                 work.daemonVisits += 1
-                guard daemon.online, group.selector.matches(daemon.candidate) else { continue }
-                eligible.append(Load(held: daemon.held.count, throughput: daemon.candidate.throughput, id: id))
+                if selector.matches(daemons[roster[rank]]!.candidate) { eligible.append(rank) }
             }
-            guard !eligible.isEmpty else {
-                pending[group.selector]?.blockedAt = onlineGeneration
-                continue
+            if eligible.isEmpty {
+                pending[selector]?.blockedAt = onlineGeneration
+            } else {
+                groups.append((selector, group.serials.sorted(), eligible))
             }
-            var heap = TaskHeap(eligible)
-            for serial in group.serials {
+        }
+        groups.sort { $0.eligible.count != $1.eligible.count ? $0.eligible.count < $1.eligible.count : $0.serials[0] < $1.serials[0] }
+        for group in groups {
+            var heap = TaskHeap(group.eligible.map { rank in
+                let d = daemons[roster[rank]]!
+                return Load(held: d.held.count, throughput: d.candidate.throughput, rank: rank)
+            })
+            for serial in group.serials where records[serial]?.state == .pending {
                 var best = heap.pop()!
-                if let avoid = records[serial]?.avoidedHolder, avoid == best.id, var second = heap.pop() {
+                if let avoid = records[serial]!.avoidedHolder, avoid == roster[best.rank], var second = heap.pop() {
                     heap.push(best)
                     swap(&best, &second)
                 }
-                out.append(grant(serial, to: best.id, now: now))
+                out.append(grant(serial, to: roster[best.rank], now: now))
                 best.held += 1
                 heap.push(best)
             }

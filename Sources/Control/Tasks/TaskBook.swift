@@ -36,6 +36,8 @@ public struct TaskBook: Sendable {
 
     var records: [UInt64: TaskRecord] = [:]
     var daemons: [String: TaskDaemon] = [:]
+    /// The online daemon ids, sorted; `nil` after a daemon came online or went offline.
+    var roster: [String]?
     var pending: [DaemonSelector: TaskPendingGroup] = [:]
     /// Grows when a daemon comes online, which may unblock pending groups.
     var onlineGeneration: UInt64 = 0

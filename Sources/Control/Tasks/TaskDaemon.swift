@@ -16,6 +16,16 @@ struct TaskDaemon: Sendable {
         self.candidate = candidate
         self.online = online
     }
+
+    /// Takes a newly granted running task whose lease ends at `expiry`.
+    /// - Returns: whether a renewal timer at `expiry` must be pushed (then it is the queued one).
+    mutating func hold(_ serial: UInt64, until expiry: Int64) -> Bool {
+        held.insert(serial)
+        earliestExpiry = min(earliestExpiry ?? .max, expiry)
+        if let queued = queuedTimer, queued <= expiry { return false }
+        queuedTimer = expiry
+        return true
+    }
 }
 
 /// Pending tasks with one selector, placed together: their eligible daemons are found once.

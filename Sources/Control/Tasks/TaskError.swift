@@ -25,6 +25,7 @@ public struct TaskError: Error, Sendable, Equatable, CustomStringConvertible {
         self.message = message
     }
 
+    /// The message.
     public var description: String { message }
 
     static func invalid(_ message: String) -> TaskError { TaskError(.invalid, message) }

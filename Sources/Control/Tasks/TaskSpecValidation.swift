@@ -30,13 +30,7 @@ extension TaskSpec {
             throw .invalid("selector has \(selector.labels.count) labels; at most \(Self.maxSelectorLabels)")
         }
         if let region = selector.region, region.isEmpty { throw .invalid("selector region is empty; leave it out to mean any region") }
-        let known: Set<String>
-        switch kind {
-        case .tail: known = ["path", "from"]
-        case .exec: known = ["command", "interval_seconds"]
-        case .hostmetrics: known = ["interval_seconds", "collect"]
-        case .listen: known = ["port", "protocol", "address"]
-        }
+        let known = Self.knownParameters(kind)
         let unknown = parameters.keys.filter { !known.contains($0) }.sorted()
         if !unknown.isEmpty {
             throw .invalid("unknown parameter\(unknown.count == 1 ? "" : "s") for a \(kind.rawValue) task: \(unknown.joined(separator: ", ")) (known: \(known.sorted().joined(separator: ", ")))")
@@ -74,6 +68,16 @@ extension TaskSpec {
             spec.parameters["address"] = address
         }
         return spec
+    }
+
+    /// The parameters each kind takes.
+    public static func knownParameters(_ kind: TaskKind) -> [String] {
+        switch kind {
+        case .tail: ["path", "from"]
+        case .exec: ["command", "interval_seconds"]
+        case .hostmetrics: ["interval_seconds", "collect"]
+        case .listen: ["port", "protocol", "address"]
+        }
     }
 
     static func checkStream(_ stream: String) throws(TaskError) {
