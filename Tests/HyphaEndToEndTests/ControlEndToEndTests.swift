@@ -145,21 +145,20 @@ struct ControlEndToEndTests {
         let envelope = #"{"content":"level: debug\n","selector":{"labels":{"env":"prod"}},"rollout":{"batch_size":1,"gate_seconds":0.3,"max_failure_percent":0}}"#
         let (s2, b2) = try node.http("/api/v1/config/agent", method: "PUT", body: envelope, contentType: "application/json")
         #expect(s2 == 201, "\(b2)")
-        let rolloutID = try #require(try JSONSerialization.jsonObject(with: Data(b2.utf8)) as? [String: Any])
-            .nested("rollout", "id") as? String
+        let rolloutID = try #require(rolloutIdentifier(b2))
+        var rollout = ""
         let rolledBack = try await eventually(seconds: 20) {
-            let (_, body) = try node.http("/api/v1/rollouts/\(rolloutID)")
-            return body.contains(#""state":"rolled_back""#)
+            rollout = try node.http("/api/v1/rollouts/\(rolloutID)").1
+            return rollout.contains(#""state":"rolled_back""#)
         }
-        #expect(rolledBack, "the rollout stops when c2 fails")
+        #expect(rolledBack, "the rollout stops when c2 fails: \(rollout)")
         #expect(try await eventually { fleet.daemons.allSatisfy { $0.appliedConfigs["agent"]?.version == 1 } }, "every daemon is back on version 1")
         let (_, history) = try node.http("/api/v1/config/agent")
         #expect(history.contains(#""last_known_good":1"#) && history.contains(#""current":1"#), "\(history)")
 
         let (s3, b3) = try node.http("/api/v1/config/agent?labels=env=prod&batch_size=1&gate_seconds=30", method: "PUT", body: "level: warn\n", contentType: "text/yaml")
         #expect(s3 == 201, "\(b3)")
-        let third = try #require(try JSONSerialization.jsonObject(with: Data(b3.utf8)) as? [String: Any]).nested("rollout", "id") as? String
-        let third1 = try #require(third)
+        let third1 = try #require(rolloutIdentifier(b3))
         #expect(try node.http("/api/v1/rollouts/\(third1)/pause", method: "POST").0 == 200)
         #expect(try node.http("/api/v1/rollouts/\(third1)/resume", method: "POST").0 == 200)
         let (aborted, abortBody) = try node.http("/api/v1/rollouts/\(third1)/abort", method: "POST")
@@ -285,10 +284,8 @@ func record(_ message: String) -> Record {
     .log(LogRecord(timestamp: WallClock.nanoseconds(), host: "fleet", app: "app", message: message, fields: [("stream", "app")]))
 }
 
-extension [String: Any] {
-    func nested(_ keys: String...) -> Any? {
-        var value: Any? = self
-        for key in keys { value = (value as? [String: Any])?[key] }
-        return value
-    }
+/// `rollout.id` of a PUT /api/v1/config reply.
+func rolloutIdentifier(_ body: String) -> String? {
+    let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+    return (object?["rollout"] as? [String: Any])?["id"] as? String
 }

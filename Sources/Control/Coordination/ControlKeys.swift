@@ -8,6 +8,8 @@ enum ControlKeys {
     static let checkpoints = "checkpoints/"
     static let configs = "configs/"
     static let rollouts = "rollouts/"
+    /// The next task serial, so a restart never reuses the serial of a task dropped by retention.
+    static let nextTaskSerial = "meta/next-task-serial"
 
     static func task(_ id: String) -> String { tasks + id }
     static func checkpoint(_ id: String) -> String { checkpoints + id }

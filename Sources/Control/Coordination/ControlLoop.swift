@@ -23,6 +23,8 @@ final class ControlLoop: @unchecked Sendable {
     private var pendingRemoved: Set<String> = []
     private var pendingConfig = ConfigChanges()
     private var lastCommit: Int64 = 0
+    private var lastPublished: Int64 = 0
+    private var storedSerial: UInt64 = 0
     private var retryAfter: Int64 = 0
     private(set) var status = ControlCoordinator.Status()
     private let encoder: JSONEncoder = {
@@ -120,6 +122,7 @@ final class ControlLoop: @unchecked Sendable {
             do {
                 try store.commit(changes)
                 status.commits += 1
+                storedSerial = state.tasks.nextSerial
             } catch {
                 status.commitFailures += 1
                 retryAfter = now + 1_000_000_000
@@ -139,7 +142,11 @@ final class ControlLoop: @unchecked Sendable {
         let completions = state.completions
         state.completions.removeAll()
         for c in completions { c() }
-        publish(makeStatus())
+        // Counting tasks per state walks every task: at most once a second.
+        if now - lastPublished >= 1_000_000_000 {
+            lastPublished = now
+            publish(makeStatus())
+        }
     }
 
     private func collect() {
@@ -184,6 +191,9 @@ final class ControlLoop: @unchecked Sendable {
             changes.append(.put(key: ControlKeys.rollout(rollout.id), value: Array(try! encoder.encode(rollout))))
         }
         for id in pendingConfig.removedRollouts { changes.append(.delete(key: ControlKeys.rollout(id))) }
+        if state.tasks.nextSerial != storedSerial, !changes.isEmpty {
+            changes.append(.put(key: ControlKeys.nextTaskSerial, value: Array("\(state.tasks.nextSerial)".utf8)))
+        }
         return changes
     }
 

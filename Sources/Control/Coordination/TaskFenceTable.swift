@@ -12,8 +12,7 @@ import Synchronization
 public final class TaskFenceTable: Sendable {
     struct Entry: Sendable {
         var id: String
-        var holder: String
-        var epoch: UInt64
+        var lease: TaskLease
     }
 
     private let entries = Mutex<[UInt64: Entry]>([:])
@@ -25,8 +24,8 @@ public final class TaskFenceTable: Sendable {
     public func update(_ records: some Sequence<TaskRecord>) {
         entries.withLock { table in
             for record in records {
-                if let lease = record.lease, record.state.holdsLease {
-                    table[record.serial] = Entry(id: record.id, holder: lease.holder, epoch: lease.epoch)
+                if let lease = record.lease, record.state.isHeld {
+                    table[record.serial] = Entry(id: record.id, lease: lease)
                 } else {
                     table[record.serial] = nil
                 }
@@ -43,25 +42,11 @@ public final class TaskFenceTable: Sendable {
     public func verdict(daemonID: String, producerID: UInt64) -> TaskFenceVerdict {
         guard let (serial, epoch) = TaskProducerID.parse(producerID) else { return .refused("not a task producer id") }
         guard let entry = entries.withLock({ $0[serial] }) else {
-            return .refused("task t-\(serial) has no current lease")
+            return .refused("task \(TaskRecord.id(serial: serial)) has no lease: unknown, pending, suspended or terminated")
         }
-        guard entry.holder == daemonID else { return .refused("daemon \(daemonID) does not hold task \(entry.id)") }
-        guard entry.epoch & 0xFF_FFFF == epoch else {
-            return .refused("task \(entry.id) is at epoch \(entry.epoch); this batch is from epoch \(epoch)")
-        }
-        return .admitted
+        return entry.lease.verdict(task: entry.id, daemonID: daemonID, epoch: epoch)
     }
 
     /// How many tasks may write now.
     public var count: Int { entries.withLock { $0.count } }
-}
-
-extension TaskState {
-    /// Whether a task in this state has a holder whose data is admitted.
-    var holdsLease: Bool {
-        switch self {
-        case .running, .suspending, .terminating: true
-        default: false
-        }
-    }
 }

@@ -18,10 +18,18 @@ extension TaskBook {
         guard r.state.isHeld, let lease = r.lease else {
             return .refused("task \(id) is \(r.state.rawValue); it has no lease")
         }
-        guard lease.epoch & 0xFF_FFFF == epoch else {
-            return .refused("task \(id) is at epoch \(lease.epoch); this batch is from epoch \(epoch)")
+        return lease.verdict(task: id, daemonID: daemonID, epoch: epoch)
+    }
+}
+
+extension TaskLease {
+    /// The fence's answer for a batch of `daemonID` whose producer id carries `epoch` (its low
+    /// 24 bits), under this lease of task `id`: the epoch first, then the holder.
+    func verdict(task id: String, daemonID: String, epoch: UInt64) -> TaskFenceVerdict {
+        guard self.epoch & 0xFF_FFFF == epoch else {
+            return .refused("task \(id) is at epoch \(self.epoch); this batch is from epoch \(epoch)")
         }
-        guard lease.holder == daemonID else { return .refused("daemon \(daemonID) does not hold task \(id)") }
+        guard holder == daemonID else { return .refused("daemon \(daemonID) does not hold task \(id)") }
         return .admitted
     }
 }
