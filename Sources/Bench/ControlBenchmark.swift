@@ -160,7 +160,7 @@ public struct ControlBenchmark: Sendable {
             heartbeatsPerSecond: Double(beats) / wall, serverCorePercent: 100 * cpu / wall, controlLoopCorePercent: 100 * loop / wall,
             tasksOfKilled: orphaned.count, reassignMaxSeconds: delays.last ?? .infinity,
             reassignMedianSeconds: delays.isEmpty ? .infinity : delays[delays.count / 2],
-            allReassigned: allBack && seen.count == orphaned.count, overlaps: Self.overlaps(in: events), serverPeakRSSBytes: server.peakRSS())
+            allReassigned: allBack && seen.count == orphaned.count, overlaps: FleetEvent.concurrentRuns(in: events).count, serverPeakRSSBytes: server.peakRSS())
         return result
     }
 
@@ -170,23 +170,5 @@ public struct ControlBenchmark: Sendable {
             guard Date() < deadline else { throw BenchError("timed out after \(Int(seconds)) s waiting for \(what)") }
             try await Task.sleep(for: .milliseconds(100))
         }
-    }
-
-    /// Tasks assigned to a daemon while another daemon still ran them, in the fleet's log.
-    static func overlaps(in events: [FleetEvent]) -> Int {
-        var holder: [String: String] = [:]
-        var found = 0
-        for event in events {
-            switch event.kind {
-            case .assigned(let task, _, _):
-                if let current = holder[task], current != event.daemonID { found += 1 }
-                holder[task] = event.daemonID
-            case .stopped(let task, _, _), .revoked(let task, _):
-                if holder[task] == event.daemonID { holder[task] = nil }
-            case .config:
-                break
-            }
-        }
-        return found
     }
 }

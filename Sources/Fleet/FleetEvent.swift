@@ -205,3 +205,26 @@ public struct FleetError: Error, Sendable, CustomStringConvertible {
         "FleetError.\(code): \(message)" + (nodeErrorCode.map { " (node ERROR \($0))" } ?? "")
     }
 }
+
+extension FleetEvent {
+    /// Every time a task was assigned to a daemon while another daemon still ran it, read from
+    /// a time-ordered log (``Fleet/events``); empty when no task ever ran twice at once.
+    public static func concurrentRuns(in events: [FleetEvent]) -> [String] {
+        var holder: [String: String] = [:]
+        var found: [String] = []
+        for event in events {
+            switch event.kind {
+            case .assigned(let task, let epoch, _):
+                if let current = holder[task], current != event.daemonID {
+                    found.append("\(task) epoch \(epoch) on \(event.daemonID) while \(current) ran it")
+                }
+                holder[task] = event.daemonID
+            case .stopped(let task, _, _), .revoked(let task, _):
+                if holder[task] == event.daemonID { holder[task] = nil }
+            case .config:
+                break
+            }
+        }
+        return found
+    }
+}

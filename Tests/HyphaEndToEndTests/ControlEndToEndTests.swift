@@ -49,7 +49,7 @@ struct ControlEndToEndTests {
             #expect(!victims.contains { $0.configuration.daemonID == moved.daemonID }, "task \(task) went to a live daemon")
             #expect(offset(resumedFrom) >= checkpoint, "task \(task) resumed from \(resumedFrom), its holder had reached \(checkpoint)")
         }
-        #expect(overlaps(in: events).isEmpty, "no task ran on two daemons at once: \(overlaps(in: events))")
+        #expect(FleetEvent.concurrentRuns(in: events).isEmpty, "no task ran on two daemons at once: \(FleetEvent.concurrentRuns(in: events))")
 
         let tasks = try node.tasks()
         #expect(tasks.count == 100 && tasks.allSatisfy { $0.state == .running }, "the API lists 100 running tasks")
@@ -261,24 +261,6 @@ func eventually(seconds: Double = 10, _ condition: () throws -> Bool) async thro
 
 /// The simulated daemons' progress: the largest number in a checkpoint.
 func offset(_ checkpoint: [String: String]?) -> UInt64 { checkpoint?.values.compactMap { UInt64($0) }.max() ?? 0 }
-
-/// Times a task was assigned to a daemon while another still ran it (from the fleet's log).
-func overlaps(in events: [FleetEvent]) -> [String] {
-    var holder: [String: String] = [:]
-    var found: [String] = []
-    for event in events {
-        switch event.kind {
-        case .assigned(let task, let epoch, _):
-            if let current = holder[task], current != event.daemonID { found.append("\(task)@\(epoch) on \(event.daemonID) while \(current) ran it") }
-            holder[task] = event.daemonID
-        case .stopped(let task, _, _), .revoked(let task, _):
-            if holder[task] == event.daemonID { holder[task] = nil }
-        case .config:
-            break
-        }
-    }
-    return found
-}
 
 func record(_ message: String) -> Record {
     .log(LogRecord(timestamp: WallClock.nanoseconds(), host: "fleet", app: "app", message: message, fields: [("stream", "app")]))

@@ -17,7 +17,7 @@ import Ingest
 ///   batches. The first batch is pushed at once; a batch passes when each of its daemons has
 ///   reported applied with the right hash and stayed Healthy for the gate. ``tick(now:health:)``
 ///   runs the gates and timeouts and starts the next batch. Past the failure threshold the
-///   rollout is rolled back; see ``Rollout`` and docs/config-rollouts.md.
+///   rollout is rolled back; see ``Rollout`` and docs/control.md ("Configuration and rollouts").
 ///
 /// ```swift
 /// var book = ConfigBook()
