@@ -52,6 +52,9 @@ public struct ControlBenchmark: Sendable {
         /// Tasks seen on two daemons at once in the fleet's log (must be 0).
         public var overlaps: Int
         public var serverPeakRSSBytes: Int
+        /// Server resident memory after the fleet connected, after the tasks were placed, and
+        /// at the end of the steady window.
+        public var serverRSSBytes: [String: Int]
 
         public var meetsTargets: Bool { serverCorePercent <= 20 && allReassigned && overlaps == 0 && reassignMaxSeconds <= leaseSeconds + 1 }
 
@@ -65,7 +68,7 @@ public struct ControlBenchmark: Sendable {
                   kill          \(killed) daemons holding \(tasksOfKilled) tasks
                   reassigned    \(allReassigned ? "all" : "NOT all"), slowest \(f(reassignMaxSeconds)) s, median \(f(reassignMedianSeconds)) s after the kill   target <= \(f(leaseSeconds + 1, 1)) s
                   run twice     \(overlaps) tasks on two daemons at once
-                  peak RSS      \(serverPeakRSSBytes >> 20) MiB (server)
+                  server RSS    connected \((serverRSSBytes["connected"] ?? 0) >> 20) MiB, placed \((serverRSSBytes["placed"] ?? 0) >> 20) MiB, steady \((serverRSSBytes["steady"] ?? 0) >> 20) MiB, peak \(serverPeakRSSBytes >> 20) MiB
                   \(meetsTargets ? "targets met" : "targets NOT met")
                 """
         }
@@ -104,6 +107,7 @@ public struct ControlBenchmark: Sendable {
         }
         defer { Task { await fleet.shutdown() } }
         let connectSeconds = Date().timeIntervalSince(connectStart)
+        var rss = ["connected": ProcessStats.status(pid: server.pid, field: "VmRSS")]
 
         progress("creating \(o.tasks) tasks")
         let placeStart = Date()
@@ -121,6 +125,7 @@ public struct ControlBenchmark: Sendable {
         }
         try await waitUntil(seconds: 300, "every task to run") { fleet.daemons.reduce(0) { $0 + $1.runningTasks.count } == o.tasks }
         let placeSeconds = Date().timeIntervalSince(placeStart)
+        rss["placed"] = ProcessStats.status(pid: server.pid, field: "VmRSS")
 
         progress("steady state for \(Int(o.steadySeconds)) s")
         // One full heartbeat period first, so every daemon's reports are in their stride.
@@ -132,6 +137,7 @@ public struct ControlBenchmark: Sendable {
         let wall = Date().timeIntervalSince(steadyStart)
         let cpu = server.cpuSeconds() - cpu0, loop = ProcessStats.cpuSeconds(pid: server.pid, thread: "hypha-control") - loop0
         let beats = fleet.daemons.reduce(0) { $0 + $1.heartbeatCounts.sent } - beats0
+        rss["steady"] = ProcessStats.status(pid: server.pid, field: "VmRSS")
 
         progress("killing \(o.kill) daemons")
         let victims = Array(fleet.daemons.prefix(o.kill))
@@ -160,7 +166,7 @@ public struct ControlBenchmark: Sendable {
             heartbeatsPerSecond: Double(beats) / wall, serverCorePercent: 100 * cpu / wall, controlLoopCorePercent: 100 * loop / wall,
             tasksOfKilled: orphaned.count, reassignMaxSeconds: delays.last ?? .infinity,
             reassignMedianSeconds: delays.isEmpty ? .infinity : delays[delays.count / 2],
-            allReassigned: allBack && seen.count == orphaned.count, overlaps: FleetEvent.concurrentRuns(in: events).count, serverPeakRSSBytes: server.peakRSS())
+            allReassigned: allBack && seen.count == orphaned.count, overlaps: FleetEvent.concurrentRuns(in: events).count, serverPeakRSSBytes: server.peakRSS(), serverRSSBytes: rss)
         return result
     }
 

@@ -97,6 +97,16 @@ public final class DaemonRegistry: DaemonObserver {
         state.withLock { $0.daemons }.values.sorted { $0.id < $1.id }
     }
 
+    /// Each known daemon's records/s EMA (0 before its second heartbeat), by id: what task
+    /// placement needs, without copying or sorting the records.
+    public func throughputs() -> [String: Double] {
+        let daemons = state.withLock { $0.daemons }
+        var rates: [String: Double] = [:]
+        rates.reserveCapacity(daemons.count)
+        for (id, record) in daemons { rates[id] = record.rate?.recordsPerSecond ?? 0 }
+        return rates
+    }
+
     /// The daemon with `id`, if known.
     public func daemon(id: String) -> DaemonRecord? { state.withLock { $0.daemons[id] } }
 

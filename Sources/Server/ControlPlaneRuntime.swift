@@ -55,8 +55,7 @@ final class HealthSource: Sendable {
 
     /// Each daemon's records/s EMA, by id.
     func daemonThroughput() -> [String: Double] {
-        guard let control = runtime.withLock({ $0 }) else { return [:] }
-        return Dictionary(control.registry.daemons().map { ($0.id, $0.rate?.recordsPerSecond ?? 0) }, uniquingKeysWith: { a, _ in a })
+        runtime.withLock { $0 }?.registry.throughputs() ?? [:]
     }
 }
 

@@ -67,7 +67,7 @@ public final class ControlCoordinator: DaemonControl, Sendable {
     /// versions, rollouts). Every restored lease gets one lease duration of grace from now.
     /// - Parameters:
     ///   - health: each daemon's health, read once a second while a rollout runs.
-    ///   - throughput: each daemon's records/s EMA, read once a second for placement.
+    ///   - throughput: each daemon's records/s EMA, read every 5 s for placement.
     /// - Throws: when a stored entry cannot be decoded (the node must not start on state it
     ///   cannot read).
     public init(

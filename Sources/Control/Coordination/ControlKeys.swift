@@ -5,7 +5,9 @@ import Foundation
 /// which change with every report.
 enum ControlKeys {
     static let tasks = "tasks/"
-    static let checkpoints = "checkpoints/"
+    /// Short on purpose: "ckpt/t-123456" fits a small (inline) String, so the 10,000 checkpoint
+    /// keys committed every second allocate nothing.
+    static let checkpoints = "ckpt/"
     static let configs = "configs/"
     static let rollouts = "rollouts/"
     /// The next task serial, so a restart never reuses the serial of a task dropped by retention.

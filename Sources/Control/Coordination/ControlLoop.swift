@@ -17,6 +17,7 @@ final class ControlLoop: @unchecked Sendable {
     private var sessions: [String: DaemonSession] = [:]
     private var nextTick: Int64 = 0
     private var nextSecond: Int64 = 0
+    private var nextPlacementUpdate: Int64 = 0
     // Changes not yet committed, coalesced by key.
     private var pendingRecords: [String: TaskRecord] = [:]
     private var pendingCheckpoints: [String: [String: String]] = [:]
@@ -91,12 +92,16 @@ final class ControlLoop: @unchecked Sendable {
     }
 
     private func tick(now: Int64) {
-        if now >= nextSecond {
-            nextSecond = now + 1_000_000_000
-            for (id, rate) in throughput() where state.online[id] != nil {
+        if now >= nextPlacementUpdate {
+            // Throughput only breaks ties between daemons with as many tasks: every 5 s is enough.
+            nextPlacementUpdate = now + 5_000_000_000
+            for (id, rate) in throughput() where state.online[id].map({ $0.throughput != rate }) == true {
                 state.online[id]?.throughput = rate
                 state.tasks.setThroughput(rate, of: id)
             }
+        }
+        if now >= nextSecond {
+            nextSecond = now + 1_000_000_000
             if state.configs.rollouts.contains(where: { $0.state == .running || $0.state == .paused }) {
                 let health = self.health()
                 state.send(state.configs.tick(now: now, health: { health[$0] }))
@@ -112,11 +117,15 @@ final class ControlLoop: @unchecked Sendable {
     /// retried a second later, and nothing goes out before it succeeds.
     func flush(force: Bool) {
         let now = clock.now
-        collect()
-        let urgent = !pendingRecords.isEmpty || !pendingRemoved.isEmpty || !pendingConfig.isEmpty || !state.outbox.isEmpty
-            || !state.completions.isEmpty
-        let due = !pendingCheckpoints.isEmpty && now - lastCommit >= settings.checkpointFlushInterval.nanoseconds
+        collectConfig()
+        let urgent = state.tasks.hasRecordChanges || !pendingRecords.isEmpty || !pendingRemoved.isEmpty || !pendingConfig.isEmpty
+            || !state.outbox.isEmpty || !state.completions.isEmpty
+        let due = (state.tasks.hasCheckpointChanges || !pendingCheckpoints.isEmpty)
+            && now - lastCommit >= settings.checkpointFlushInterval.nanoseconds
         guard urgent || due || force, now >= retryAfter || force else { return }
+        // Task changes are taken only when they are about to be committed: checkpoints pile up in
+        // the book between commits instead of being copied at every wake-up.
+        collectTasks()
         let changes = encodeChanges()
         if !changes.isEmpty {
             do {
@@ -142,26 +151,33 @@ final class ControlLoop: @unchecked Sendable {
         let completions = state.completions
         state.completions.removeAll()
         for c in completions { c() }
-        // Counting tasks per state walks every task: at most once a second.
-        if now - lastPublished >= 1_000_000_000 {
+        // Counting tasks per state walks every task: at most every 5 s.
+        if now - lastPublished >= 5_000_000_000 {
             lastPublished = now
             publish(makeStatus())
         }
     }
 
-    private func collect() {
+    private func collectTasks() {
         let t = state.tasks.takeChanges()
         for record in t.records {
             pendingRecords[record.id] = record
             pendingCheckpoints[record.id] = nil
             pendingRemoved.remove(record.id)
         }
-        for (id, checkpoint) in t.checkpoints { pendingCheckpoints[id] = checkpoint }
+        if pendingCheckpoints.isEmpty {
+            pendingCheckpoints = t.checkpoints
+        } else {
+            for (id, checkpoint) in t.checkpoints { pendingCheckpoints[id] = checkpoint }
+        }
         for id in t.removed {
             pendingRemoved.insert(id)
             pendingRecords[id] = nil
             pendingCheckpoints[id] = nil
         }
+    }
+
+    private func collectConfig() {
         let c = state.configs.takeChanges()
         pendingConfig.documents += c.documents
         pendingConfig.rollouts += c.rollouts

@@ -1,6 +1,6 @@
 /// One change to a ``ControlStore``.
 ///
-/// Keys are UTF-8 strings such as `"tasks/t-12"`, `"checkpoints/t-12"`, `"configs/app/3"` or
+/// Keys are UTF-8 strings such as `"tasks/t-12"`, `"ckpt/t-12"`, `"configs/app/3"` or
 /// `"rollouts/r-2"`; values are opaque bytes. A ``ControlStore/commit(_:)`` applies its changes
 /// in order, so `[.put(key: "a", value: v), .delete(key: "a")]` leaves no `"a"`.
 ///

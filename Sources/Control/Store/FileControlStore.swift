@@ -23,7 +23,7 @@ import Darwin
 /// ```swift
 /// let store = try FileControlStore(directory: "\(data)/control")
 /// logger.info("control store opened", metadata: ["hypha.control.recovery": "\(store.recovery)"])
-/// try store.commit([.put(key: "checkpoints/t-12", value: offsetBytes)])
+/// try store.commit([.put(key: "ckpt/t-12", value: offsetBytes)])
 /// ```
 public final class FileControlStore: ControlStore {
     /// The store's directory.

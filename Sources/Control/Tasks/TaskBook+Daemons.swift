@@ -82,17 +82,18 @@ extension TaskBook {
     /// | suspended, terminated | running | as failed: the daemon stopped it unasked |
     /// - Returns: the revoke for an ignored report, else nothing.
     public mutating func report(_ status: TaskStatus, from id: String, now: Int64) -> [TaskCommand] {
-        guard let serial = TaskRecord.serial(of: status.taskID), let r = records[serial], let lease = r.lease,
-            lease.holder == id, lease.epoch == status.epoch
+        // Field by field, not the whole record: this runs for every task at every heartbeat.
+        guard let serial = TaskRecord.serial(of: status.taskID), let lease = records[serial]?.lease,
+            lease.holder == id, lease.epoch == status.epoch, let state = records[serial]?.state
         else {
             return [.control(daemonID: id, TaskControl(taskID: status.taskID, epoch: status.epoch, action: .revoke))]
         }
-        if !status.checkpoint.isEmpty, status.checkpoint != r.checkpoint {
+        if !status.checkpoint.isEmpty, records[serial]?.checkpoint != status.checkpoint {
             records[serial]!.checkpoint = status.checkpoint
             changedCheckpoints.insert(serial)
         }
         let message = status.message.isEmpty ? nil : status.message
-        switch (status.state, r.state) {
+        switch (status.state, state) {
         case (.running, .running):
             records[serial]!.lease!.expiresAt = max(lease.expiresAt, now &+ leaseDuration)
         case (.running, _):
@@ -116,7 +117,7 @@ extension TaskBook {
                 r.state = .pending
                 r.lastError = why
             }
-            enqueue(serial, r.spec.selector)
+            enqueue(serial, records[serial]!.spec.selector)
         }
         return []
     }

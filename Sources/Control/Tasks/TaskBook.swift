@@ -137,11 +137,20 @@ public struct TaskBook: Sendable {
     public func isOnline(_ daemonID: String) -> Bool { daemons[daemonID]?.online ?? false }
 
     /// What changed since the last call (or since the book was made), for persisting; resets it.
+    /// Whether records changed (or were removed) since the last ``takeChanges()``: changes that
+    /// must be persisted before the commands they came with are sent.
+    public var hasRecordChanges: Bool { !changedRecords.isEmpty || !removedIDs.isEmpty }
+
+    /// Whether checkpoints changed since the last ``takeChanges()``.
+    public var hasCheckpointChanges: Bool { !changedCheckpoints.isEmpty }
+
     public mutating func takeChanges() -> TaskChanges {
         var changes = TaskChanges()
         changes.records = changedRecords.sorted().compactMap { records[$0] }
+        changes.checkpoints.reserveCapacity(changedCheckpoints.count)
         for serial in changedCheckpoints where !changedRecords.contains(serial) {
-            if let r = records[serial] { changes.checkpoints[r.id] = r.checkpoint }
+            // Field by field: copying whole records costs a retain per field, 10,000 times a second.
+            if let id = records[serial]?.id, let checkpoint = records[serial]?.checkpoint { changes.checkpoints[id] = checkpoint }
         }
         changes.removed = removedIDs
         changedRecords = []

@@ -297,10 +297,11 @@ extension ByteBuffer {
     /// Reads `pairs`: a `u16` count, then that many `str` key and value. A repeated key keeps
     /// its last value.
     /// - Throws: ``NativeMalformed`` when a string is truncated or not UTF-8.
-    public mutating func readNativePairs(_ what: String) throws(NativeMalformed) -> [String: String] {
-        let count = try readNativeInteger(UInt16.self, "\(what) count")
+    public mutating func readNativePairs(_ what: @autoclosure () -> String) throws(NativeMalformed) -> [String: String] {
+        let count = try readNativeInteger(UInt16.self, "\(what()) count")
         var pairs: [String: String] = [:]
-        for _ in 0 ..< count { pairs[try readNativeString("\(what) key")] = try readNativeString("\(what) value") }
+        pairs.reserveCapacity(min(Int(count), readableBytes / 4))  // a pair takes 4 bytes at least
+        for _ in 0 ..< count { pairs[try readNativeString("\(what()) key")] = try readNativeString("\(what()) value") }
         return pairs
     }
 }

@@ -97,23 +97,29 @@ public struct NativeMalformed: Error, Sendable {
 /// frames with the same rules the node applies to theirs (docs/protocol.md, section 2).
 extension ByteBuffer {
     /// Reads a big-endian integer of a native frame body.
-    /// - Parameter what: the field's name, for the error.
+    /// - Parameter what: the field's name, for the error (only built when there is one).
     /// - Throws: ``NativeMalformed`` when fewer than `T`'s size bytes are left.
-    public mutating func readNativeInteger<T: FixedWidthInteger>(_: T.Type = T.self, _ what: String) throws(NativeMalformed) -> T {
-        guard let v = readInteger(endianness: .big, as: T.self) else { throw NativeMalformed(what: "\(what) is missing") }
+    public mutating func readNativeInteger<T: FixedWidthInteger>(
+        _: T.Type = T.self, _ what: @autoclosure () -> String
+    ) throws(NativeMalformed) -> T {
+        guard let v = readInteger(endianness: .big, as: T.self) else { throw NativeMalformed(what: "\(what()) is missing") }
         return v
     }
 
     /// Reads a `str` (`u16` byte length, then UTF-8) of a native frame body.
     /// - Parameters:
-    ///   - what: the field's name, for the error.
+    ///   - what: the field's name, for the error (only built when there is one).
     ///   - max: the longest accepted byte length (e.g. 128 for ids).
     /// - Throws: ``NativeMalformed`` when the string is truncated, longer than `max` bytes, or not
     ///   well-formed UTF-8.
-    public mutating func readNativeString(_ what: String, max: Int = 65_535) throws(NativeMalformed) -> String {
-        let length = Int(try readNativeInteger(UInt16.self, what))
-        guard length <= max, let bytes = readBytes(length: length) else { throw NativeMalformed(what: "\(what) is truncated or too long") }
-        guard let s = String(validating: bytes, as: UTF8.self) else { throw NativeMalformed(what: "\(what) is not valid UTF-8") }
+    public mutating func readNativeString(_ what: @autoclosure () -> String, max: Int = 65_535) throws(NativeMalformed) -> String {
+        let length = Int(try readNativeInteger(UInt16.self, what()))
+        guard length <= max, length <= readableBytes else { throw NativeMalformed(what: "\(what()) is truncated or too long") }
+        // Validated straight from the buffer: no intermediate array.
+        guard let s = String(validating: readableBytesView.prefix(length), as: UTF8.self) else {
+            throw NativeMalformed(what: "\(what()) is not valid UTF-8")
+        }
+        moveReaderIndex(forwardBy: length)
         return s
     }
 
