@@ -6,31 +6,6 @@ import NIOCore
 // decoded by Ingest's `NodeControlMessage.decode`, and HELLO, HEARTBEAT and the reports are
 // encoded by Ingest too, so the control formats exist once.
 
-/// Splits the byte stream from the node into frames (type byte + body). Node frames may be up
-/// to 16 MiB (docs/protocol.md, section 3); a longer or empty one is an error.
-struct NodeFrameDecoder: ByteToMessageDecoder {
-    typealias InboundOut = ByteBuffer
-    static let maxFrameBytes = 16 << 20
-
-    struct BadLength: Error {
-        let length: UInt32
-    }
-
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let length = buffer.getInteger(at: buffer.readerIndex, endianness: .big, as: UInt32.self) else { return .needMoreData }
-        guard length >= 1, Int(length) <= Self.maxFrameBytes else { throw BadLength(length: length) }
-        guard buffer.readableBytes >= 4 + Int(length) else { return .needMoreData }
-        buffer.moveReaderIndex(forwardBy: 4)
-        context.fireChannelRead(wrapInboundOut(buffer.readSlice(length: Int(length))!))
-        return .continue
-    }
-
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        while try decode(context: context, buffer: &buffer) == .continue {}
-        return .needMoreData
-    }
-}
-
 /// Readers for the bodies of the node's answers; each rejects short bodies and trailing bytes.
 enum NodeFrames {
     static func welcome(_ body: inout ByteBuffer) throws(NativeMalformed) -> NodeWelcome {
@@ -94,7 +69,7 @@ enum NodeFrames {
     }
 
     static func errorFrame(code: NativeErrorCode, _ message: String, allocator: ByteBufferAllocator) -> ByteBuffer {
-        frame(.error, allocator: allocator) {
+        NativeFrames.frame(.error, allocator: allocator) {
             $0.writeInteger(code.rawValue, endianness: .big)
             $0.writeNativeString(message)
         }
@@ -106,7 +81,7 @@ enum NodeFrames {
         var encoded: [UInt8] = []
         for record in records { RecordEncoder.append(record, to: &encoded) }
         var cursor = RecordCursor(encoded, count: encoded.count)
-        return frame(.batch, allocator: allocator) { buffer in
+        return NativeFrames.frame(.batch, allocator: allocator) { buffer in
             buffer.reserveCapacity(minimumWritableBytes: encoded.count + 4 * records.count + 20)
             buffer.writeInteger(producerID, endianness: .big)
             buffer.writeInteger(sequence, endianness: .big)
@@ -117,15 +92,6 @@ enum NodeFrames {
                 buffer.writeBytes(encoded[range])
             }
         }
-    }
-
-    static func frame(_ type: NativeFrameType, allocator: ByteBufferAllocator, body: (inout ByteBuffer) -> Void) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: 64)
-        buffer.writeInteger(UInt32(0), endianness: .big)
-        buffer.writeInteger(type.rawValue)
-        body(&buffer)
-        buffer.setInteger(UInt32(buffer.readableBytes - 4), at: buffer.readerIndex, endianness: .big)
-        return buffer
     }
 
     private static func finish(_ body: ByteBuffer, _ name: String) throws(NativeMalformed) {

@@ -162,7 +162,8 @@ public final class SimulatedDaemon: Sendable {
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(NodeFrameDecoder()),
+                        // Node frames may be up to 16 MiB (docs/protocol.md, section 3).
+                        ByteToMessageHandler(NativeFrameDecoder(maxFrameBytes: 16 << 20)),
                         SimulatedDaemonHandler(daemon: self, hello: hello, welcomed: promise),
                     ])
                 }
@@ -568,7 +569,7 @@ final class SimulatedDaemonHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if error is NodeFrameDecoder.BadLength {
+        if error is NativeFrameDecoder.FrameError {
             violation(FleetError(.protocolViolation, "frame length outside 1...16 MiB"), context: context)
         } else {
             context.close(promise: nil)

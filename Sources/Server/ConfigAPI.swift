@@ -37,7 +37,7 @@ struct ConfigAPI: Sendable {
                 let reply = ConfigPutReply(document: update.document, rollout: update.rollout, unchanged: update.unchanged)
                 return json(update.unchanged ? .ok : .created, try encode(reply))
             case .failure(let error):
-                return configError(error)
+                return refusal(error.kind, error.message)
             }
         }
         router.get("/api/v1/config") { _, _ -> Response in
@@ -95,19 +95,9 @@ struct ConfigAPI: Sendable {
             }
             switch outcome {
             case .success(let rollout): return json(.ok, try encode(rollout))
-            case .failure(let error): return configError(error)
+            case .failure(let error): return refusal(error.kind, error.message)
             }
         }
-    }
-
-    private func configError(_ error: ConfigError) -> Response {
-        let status: HTTPResponse.Status = switch error.kind {
-        case .invalid: .badRequest
-        case .notFound: .notFound
-        case .conflict: .conflict
-        case .limit: .tooManyRequests
-        }
-        return json(status, errorBody(error.message))
     }
 }
 

@@ -36,7 +36,7 @@ public struct ServeConfiguration: Sendable {
     public var flowLeaseMilliseconds = 10_000
     /// The heartbeat interval announced to native daemons in HELLO_OK (default 5 s).
     public var heartbeatIntervalMilliseconds = 5_000
-    /// Tasks that are not terminated, at most (default 100,000).
+    /// Tasks kept at most, terminated ones until retention drops them (default 100,000).
     public var maxTasks = 100_000
 
     public init() {}

@@ -32,7 +32,7 @@ struct TasksAPI: Sendable {
             case .success(let records):
                 return single ? json(.created, try encode(records[0])) : json(.created, try encode(TaskList(tasks: records, total: records.count)))
             case .failure(let error):
-                return taskError(error)
+                return refusal(error.kind, error.message)
             }
         }
         router.get("/api/v1/tasks") { request, _ -> Response in
@@ -82,19 +82,9 @@ struct TasksAPI: Sendable {
             }
             switch outcome {
             case .success(let record): return json(.accepted, try encode(record))
-            case .failure(let error): return taskError(error)
+            case .failure(let error): return refusal(error.kind, error.message)
             }
         }
-    }
-
-    private func taskError(_ error: TaskError) -> Response {
-        let status: HTTPResponse.Status = switch error.kind {
-        case .invalid: .badRequest
-        case .notFound: .notFound
-        case .conflict: .conflict
-        case .limit: .tooManyRequests
-        }
-        return json(status, errorBody(error.message))
     }
 }
 
@@ -142,6 +132,17 @@ func describe(_ error: any Error) -> String {
     default:
         return "\(error)"
     }
+}
+
+/// The answer to a request the task or configuration book refused.
+func refusal(_ failure: ControlRequestFailure, _ message: String) -> Response {
+    let status: HTTPResponse.Status = switch failure {
+    case .invalid: .badRequest
+    case .notFound: .notFound
+    case .conflict: .conflict
+    case .limit: .tooManyRequests
+    }
+    return json(status, errorBody(message))
 }
 
 func errorBody(_ message: String) -> String { "{\"error\":\(RecordJSON.quoted(message))}" }

@@ -63,7 +63,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Forget a disconnected daemon silent this many seconds (default 86400).") var daemonExpiryS: Int?
     @Option(help: "A task's lease (flowLease) lasts this many milliseconds without a renewal; then the task moves to another daemon (default 10000).") var flowLeaseMs: Int?
     @Option(help: "Heartbeat interval announced to native daemons, in milliseconds; each heartbeat renews the daemon's leases (default 5000).") var heartbeatIntervalMs: Int?
-    @Option(help: "Most tasks that are not terminated (default 100000).") var maxTasks: Int?
+    @Option(help: "Most tasks kept; terminated ones count until they are dropped an hour after they end (default 100000).") var maxTasks: Int?
     @Option(help: "Event-loop threads (default: one per core).") var threads: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info).") var logLevel: Logger.Level = .info
 

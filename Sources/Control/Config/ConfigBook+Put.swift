@@ -21,9 +21,9 @@ extension ConfigBook {
     ///   - online: the connected daemons (also recorded as online here).
     ///   - now: nanoseconds since the epoch.
     /// - Returns: the version, the rollout and the pushes to send.
-    /// - Throws: ``ConfigError/Kind-swift.enum/invalid`` for a bad name, strategy or document
-    ///   (syntax errors name their line); ``ConfigError/Kind-swift.enum/limit`` over 1 MiB or
-    ///   past `maxDocuments` names; ``ConfigError/Kind-swift.enum/conflict`` while a rollout of
+    /// - Throws: ``ControlRequestFailure/invalid`` for a bad name, strategy or document
+    ///   (syntax errors name their line); ``ControlRequestFailure/limit`` over 1 MiB or
+    ///   past `maxDocuments` names; ``ControlRequestFailure/conflict`` while a rollout of
     ///   the name is running or paused.
     public mutating func put(
         name: String, content: [UInt8], selector: DaemonSelector, rollout: RolloutStrategy?, comment: String, online: [DaemonCandidate], now: Int64

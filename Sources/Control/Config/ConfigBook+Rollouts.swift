@@ -37,7 +37,7 @@ extension ConfigBook {
     /// Pauses a running rollout: no batch starts and it does not finish until ``resume(_:now:)``;
     /// the started batches are still evaluated and their failures still count. Pausing a paused
     /// rollout does nothing.
-    /// - Throws: ``ConfigError/Kind-swift.enum/notFound``, or ``ConfigError/Kind-swift.enum/conflict``
+    /// - Throws: ``ControlRequestFailure/notFound``, or ``ControlRequestFailure/conflict``
     ///   when it is finished.
     public mutating func pause(_ rolloutID: String, now: Int64) throws(ConfigError) {
         var r = try activeRollout(id: rolloutID)
@@ -51,7 +51,7 @@ extension ConfigBook {
     /// Resumes a paused rollout; if its current batch is already done, the next batch starts
     /// (or it succeeds) now. Resuming a running rollout does nothing.
     /// - Returns: the pushes to send.
-    /// - Throws: ``ConfigError/Kind-swift.enum/notFound``, or ``ConfigError/Kind-swift.enum/conflict``
+    /// - Throws: ``ControlRequestFailure/notFound``, or ``ControlRequestFailure/conflict``
     ///   when it is finished.
     public mutating func resume(_ rolloutID: String, now: Int64) throws(ConfigError) -> [ConfigCommand] {
         var r = try activeRollout(id: rolloutID)
@@ -69,7 +69,7 @@ extension ConfigBook {
     /// included) is pushed the last known good version, the version is marked rolled back. With
     /// no last known good version nothing is pushed and the version is marked halted.
     /// - Returns: the rollback pushes.
-    /// - Throws: ``ConfigError/Kind-swift.enum/notFound``, or ``ConfigError/Kind-swift.enum/conflict``
+    /// - Throws: ``ControlRequestFailure/notFound``, or ``ControlRequestFailure/conflict``
     ///   when it is finished.
     public mutating func abort(_ rolloutID: String, now: Int64) throws(ConfigError) -> [ConfigCommand] {
         var r = try activeRollout(id: rolloutID)

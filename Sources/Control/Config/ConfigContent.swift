@@ -34,7 +34,7 @@ enum ConfigContent {
     }
 
     /// The text and format of a document, after checking its size, encoding and syntax.
-    /// - Throws: ``ConfigError/Kind-swift.enum/limit`` over 1 MiB; ``ConfigError/Kind-swift.enum/invalid``
+    /// - Throws: ``ControlRequestFailure/limit`` over 1 MiB; ``ControlRequestFailure/invalid``
     ///   when it is not UTF-8, blank, or not YAML (with the line of the first error).
     static func parse(_ content: [UInt8]) throws(ConfigError) -> (text: String, format: ConfigFormat) {
         guard content.count <= maxBytes else {

@@ -51,7 +51,7 @@ public struct RolloutStrategy: Codable, Sendable, Equatable {
     }
 
     /// The strategy itself when every value is in range.
-    /// - Throws: ``ConfigError/Kind-swift.enum/invalid`` naming the first bad key.
+    /// - Throws: ``ControlRequestFailure/invalid`` naming the first bad key.
     public func validated() throws(ConfigError) -> RolloutStrategy {
         if batchSize != nil, batchPercent != nil {
             throw ConfigError(.invalid, "give batch_size or batch_percent, not both")

@@ -24,7 +24,7 @@ public final class ControlCoordinator: DaemonControl, Sendable {
         /// Checkpoint-only changes are committed at most this often (default 1 s); assignments,
         /// state changes and requests are committed at once.
         public var checkpointFlushInterval: Duration = .seconds(1)
-        /// Tasks that are not terminated, at most (default 100,000).
+        /// Tasks kept at most, terminated ones until retention drops them (default 100,000).
         public var maxTasks = 100_000
 
         public init() {}

@@ -27,7 +27,7 @@ public struct TaskBook: Sendable {
     /// A change applies to leases granted or renewed from then on.
     public var leaseDuration: Int64
     /// The most tasks the book keeps, terminated ones included; ``create(_:now:)`` beyond it
-    /// is a ``TaskError/Kind/limit`` error.
+    /// is a ``ControlRequestFailure/limit`` error.
     public let maxTasks: Int
     /// How long a terminated task stays visible before ``tick(now:)`` drops it, in nanoseconds.
     public let terminatedRetention: Int64
@@ -163,8 +163,8 @@ public struct TaskBook: Sendable {
 
     /// Adds a task, pending: it is placed at the next ``tick(now:)``.
     /// - Returns: the new record (its spec is the validated one, with defaults).
-    /// - Throws: ``TaskError/Kind/invalid`` (see ``TaskSpec/validated()``) or
-    ///   ``TaskError/Kind/limit`` when the book holds ``maxTasks`` tasks.
+    /// - Throws: ``ControlRequestFailure/invalid`` (see ``TaskSpec/validated()``) or
+    ///   ``ControlRequestFailure/limit`` when the book holds ``maxTasks`` tasks.
     public mutating func create(_ spec: TaskSpec, now: Int64) throws(TaskError) -> TaskRecord {
         let spec = try spec.validated()
         guard records.count < maxTasks else {
@@ -185,7 +185,7 @@ public struct TaskBook: Sendable {
     /// holder, whose lease is no longer renewed and ends at `now + leaseDuration`; its
     /// acknowledgement (TASK_STATUS `suspended`) or the lease's end makes it suspended.
     /// Suspending or suspended: nothing to do.
-    /// - Throws: ``TaskError/Kind/notFound``; ``TaskError/Kind/conflict`` when terminating or terminated.
+    /// - Throws: ``ControlRequestFailure/notFound``; ``ControlRequestFailure/conflict`` when terminating or terminated.
     public mutating func suspend(_ id: String, now: Int64) throws(TaskError) -> [TaskCommand] {
         let serial = try existing(id)
         let r = records[serial]!
@@ -205,7 +205,7 @@ public struct TaskBook: Sendable {
 
     /// Makes a suspended task pending again: it is placed at the next ``tick(now:)`` with
     /// epoch + 1, resuming from its checkpoint.
-    /// - Throws: ``TaskError/Kind/notFound``; ``TaskError/Kind/conflict`` unless suspended.
+    /// - Throws: ``ControlRequestFailure/notFound``; ``ControlRequestFailure/conflict`` unless suspended.
     public mutating func resume(_ id: String, now: Int64) throws(TaskError) -> [TaskCommand] {
         let serial = try existing(id)
         let r = records[serial]!
@@ -220,7 +220,7 @@ public struct TaskBook: Sendable {
     /// Pending or suspended → terminated at once. Running → terminating, like
     /// ``suspend(_:now:)`` with TASK_CONTROL `terminate`; suspending → terminating, keeping the
     /// lease end the suspend set. Terminating: nothing to do.
-    /// - Throws: ``TaskError/Kind/notFound``; ``TaskError/Kind/conflict`` when already terminated.
+    /// - Throws: ``ControlRequestFailure/notFound``; ``ControlRequestFailure/conflict`` when already terminated.
     public mutating func terminate(_ id: String, now: Int64) throws(TaskError) -> [TaskCommand] {
         let serial = try existing(id)
         let r = records[serial]!

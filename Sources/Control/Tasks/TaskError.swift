@@ -2,17 +2,7 @@
 /// 429, say), the message says what to fix.
 public struct TaskError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The class of failure.
-    public enum Kind: Sendable {
-        /// The spec is not valid (bad or missing parameter, bad stream name).
-        case invalid
-        /// No task has this id.
-        case notFound
-        /// The task is in a state where the request makes no sense (resume of a running task,
-        /// suspend of a terminated one).
-        case conflict
-        /// A limit of the book was reached (``TaskBook/maxTasks``).
-        case limit
-    }
+    public typealias Kind = ControlRequestFailure
 
     /// The class of failure.
     public var kind: Kind

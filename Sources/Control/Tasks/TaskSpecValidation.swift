@@ -22,7 +22,7 @@ extension TaskSpec {
     ///
     /// Parameters a kind does not know are an error naming them; values are at most
     /// ``maxParameterBytes``.
-    /// - Throws: ``TaskError`` of kind ``TaskError/Kind/invalid``; its message names the field.
+    /// - Throws: ``TaskError`` of kind ``ControlRequestFailure/invalid``; its message names the field.
     public func validated() throws(TaskError) -> TaskSpec {
         var spec = self
         try Self.checkStream(stream)

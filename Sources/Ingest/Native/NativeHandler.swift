@@ -1,33 +1,5 @@
 import NIOCore
 
-/// Splits the native byte stream into frames: `u32 length` (big-endian) then `length` bytes
-/// (type + body). A frame longer than the limit is an error, so a peer cannot make the server
-/// buffer more than one frame.
-struct NativeFrameDecoder: ByteToMessageDecoder {
-    typealias InboundOut = ByteBuffer
-    let maxFrameBytes: Int
-
-    enum FrameError: Error {
-        case empty
-        case tooLarge(Int)
-    }
-
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let length = buffer.getInteger(at: buffer.readerIndex, endianness: .big, as: UInt32.self) else { return .needMoreData }
-        guard length >= 1 else { throw FrameError.empty }
-        guard Int(length) <= maxFrameBytes else { throw FrameError.tooLarge(Int(length)) }
-        guard buffer.readableBytes >= 4 + Int(length) else { return .needMoreData }
-        buffer.moveReaderIndex(forwardBy: 4)
-        context.fireChannelRead(wrapInboundOut(buffer.readSlice(length: Int(length))!))
-        return .continue
-    }
-
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        while try decode(context: context, buffer: &buffer) == .continue {}
-        return .needMoreData
-    }
-}
-
 /// Serves one native-protocol connection: HELLO (with token check), BATCHes acknowledged only
 /// once durable and in arrival order, HEARTBEATs, and ERROR-then-close on violations.
 ///

@@ -187,9 +187,10 @@ extension NativeHeartbeat {
     }
 }
 
-/// Builds server→daemon frames.
-enum NativeFrames {
-    static func frame(_ type: NativeFrameType, allocator: ByteBufferAllocator, body: (inout ByteBuffer) -> Void) -> ByteBuffer {
+/// Builds native frames.
+public enum NativeFrames {
+    /// One frame: the `u32` length, the type byte, then what `body` writes.
+    public static func frame(_ type: NativeFrameType, allocator: ByteBufferAllocator, body: (inout ByteBuffer) -> Void) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: 64)
         buffer.writeInteger(UInt32(0), endianness: .big)
         buffer.writeInteger(type.rawValue)
