@@ -120,7 +120,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ControlTests",
-            dependencies: ["Control", "Ingest"],
+            dependencies: ["Control", "Ingest", "Workload"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

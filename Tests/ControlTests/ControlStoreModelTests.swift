@@ -1,4 +1,5 @@
 import Testing
+import Workload
 
 @testable import Control
 
@@ -9,7 +10,7 @@ import Testing
         "checkpoints/t-2", "configs/app/1", "configs/app/2", "configs/db/1", "rollouts/r-1", "rollouts/r-2", "tasks", "z"]
     static let prefixes = ["tasks/", "tasks", "leases/", "checkpoints/", "configs/app/", "configs/", "rollouts/", "nothing/", ""]
 
-    static func randomChange(_ random: inout ControlStoreSeededRandom) -> ControlChange {
+    static func randomChange(_ random: inout SplitMix64) -> ControlChange {
         let key = keys.randomElement(using: &random)!
         switch Int.random(in: 0 ..< 100, using: &random) {
         case 0 ..< 60:
@@ -24,7 +25,7 @@ import Testing
     @Test(arguments: [1, 2, 3] as [UInt64])
     func memoryAndFileAgree(seed: UInt64) throws {
         let dir = try ControlStoreTestDirectory("model\(seed)")
-        var random = ControlStoreSeededRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         let memory = MemoryControlStore()
         var file = try FileControlStore(directory: dir.store, compactAfterBytes: 1024)
         for step in 0 ..< 300 {

@@ -1,5 +1,6 @@
 import Ingest
 import Testing
+import Workload
 
 @testable import Control
 
@@ -49,7 +50,7 @@ import Testing
     @Test func garbageAfterTheLastRecordIsTruncatedAndReported() throws {
         let dir = try ControlStoreTestDirectory()
         let (log, _, after) = try storeWithLastRecord(dir)
-        var random = ControlStoreSeededRandom(seed: 7)
+        var random = SplitMix64(seed: 7)
         let garbage = (0 ..< 300).map { _ in UInt8.random(in: 0 ... 255, using: &random) }
         try dir.write("log-0", log + garbage)
         let store = try FileControlStore(directory: dir.store)

@@ -1,6 +1,7 @@
 import Foundation
 import Ingest
 import Testing
+import Workload
 
 @Suite struct WALWriteTests {
     @Test(arguments: Durability.allCases, WALCodec.allCases)
@@ -54,7 +55,7 @@ import Testing
         defer { dir.remove() }
         let wal = try WriteAheadLog.open(dataDirectory: dir.path, options: testOptions(), logger: quietLogger)
         var payload: [UInt8] = []
-        var rng = SplitMix64Local(seed: 5)
+        var rng = SplitMix64(seed: 5)
         let message = String((0 ..< 2000).map { _ in Character(UnicodeScalar(UInt8(33 + rng.next() % 90))) })
         let record = LogRecord(timestamp: 1, host: "h", app: "a", message: message)
         RecordEncoder.append(record, to: &payload)
@@ -184,16 +185,4 @@ final class NotificationBox: @unchecked Sendable {
     private var value: (Int, UInt64)?
     func record(_ shard: Int, _ seq: UInt64) { lock.withLock { value = (shard, seq) } }
     var last: (Int, UInt64)? { lock.withLock { value } }
-}
-
-struct SplitMix64Local {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
