@@ -59,11 +59,14 @@ public final class IngestServer: Sendable {
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         loops = Array(group.makeIterator())
         var batchers: [ObjectIdentifier: NIOLoopBound<LoopBatcher>] = [:]
+        let linger = TimeAmount.nanoseconds(Int64(max(1_000_000, limits.lingerNanoseconds)))
         for loop in loops {
             let ctx = context
             batchers[ObjectIdentifier(loop)] = try loop.submit {
                 NIOLoopBound(
-                    LoopBatcher(BatchingSink(writers: ctx.writers, gate: ctx.gate, stats: ctx.stats, limits: ctx.limits, pool: pool, logger: logger)),
+                    LoopBatcher(
+                        BatchingSink(writers: ctx.writers, gate: ctx.gate, stats: ctx.stats, limits: ctx.limits, pool: pool, logger: logger),
+                        loop: loop, linger: linger),
                     eventLoop: loop)
             }.wait()
         }
@@ -200,13 +203,9 @@ public final class IngestServer: Sendable {
     }
 
     private func startTimers() {
-        let linger = TimeAmount.nanoseconds(Int64(max(1_000_000, context.limits.lingerNanoseconds)))
         var tasks: [RepeatedTask] = []
         for loop in loops {
             let bound = batchers[ObjectIdentifier(loop)]!
-            tasks.append(loop.scheduleRepeatedTask(initialDelay: linger, delay: linger) { _ in
-                bound.value.withSink { $0.sealExpired(now: NIODeadline.now().uptimeNanoseconds) }
-            })
             tasks.append(loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in bound.value.withSink { $0.publish() } })
         }
         let writers = context.writers

@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 
 /// The record sink of one event loop, as a value: decoders write into it through `inout`, so
 /// the per-record path touches a local struct (no class exclusivity checks, no retains).
@@ -103,6 +104,12 @@ public struct BatchingSink: RecordSink {
         }
     }
 
+    /// Whether any shard's batch holds records (so the linger timer must be armed).
+    var hasOpenBatch: Bool {
+        for shard in 0 ..< payloads.shardCount where payloads.shards[shard].count > 0 { return true }
+        return false
+    }
+
     /// Seals everything (graceful shutdown).
     mutating func sealAll() {
         for shard in 0 ..< payloads.shardCount { seal(shard) }
@@ -135,16 +142,38 @@ public struct BatchingSink: RecordSink {
 /// Thread safety: owned by one event loop; every method runs on that loop.
 public final class LoopBatcher {
     private var sink: BatchingSink?
+    private let loop: any EventLoop
+    private let linger: TimeAmount
+    private var lingerArmed = false
 
-    init(_ sink: BatchingSink) { self.sink = sink }
+    /// A batcher owned by `loop`, whose open batches seal `linger` after their first record.
+    init(_ sink: BatchingSink, loop: any EventLoop, linger: TimeAmount) {
+        self.sink = sink
+        self.loop = loop
+        self.linger = linger
+    }
 
-    /// Runs `body` with this loop's sink.
+    /// Runs `body` with this loop's sink. Afterwards, if a batch is open and no linger timer is
+    /// armed, arms one: an idle loop has no timer at all, instead of waking every linger period.
     @inline(__always)
     public func withSink<R>(_ body: (inout BatchingSink) -> R) -> R {
         guard var local = sink.take() else { preconditionFailure("withSink re-entered on one event loop") }
         let result = body(&local)
+        let open = !lingerArmed && local.hasOpenBatch
         sink = local
+        if open { armLinger() }
         return result
+    }
+
+    private func armLinger() {
+        lingerArmed = true
+        let bound = NIOLoopBound(self, eventLoop: loop)
+        loop.scheduleTask(in: linger) {
+            let batcher = bound.value
+            batcher.lingerArmed = false
+            // Seals what is old enough; re-arms itself if a younger batch is still open.
+            batcher.withSink { $0.sealExpired(now: NIODeadline.now().uptimeNanoseconds) }
+        }
     }
 }
 
