@@ -26,7 +26,10 @@ struct ControlAPI: Sendable {
             guard let record = control.registry.daemon(id: id), let health = control.health().daemon(id) else {
                 return json(.notFound, #"{"error":"no daemon \#(escape(id))"}"#)
             }
-            return json(.ok, try encode(DaemonDetail(health: health, record: record)))
+            let (tasks, configs) = try await control.coordinator.perform { state in
+                (state.tasks.tasks(heldBy: id), state.configs.daemonStates(id))
+            }
+            return json(.ok, try encode(DaemonDetail(health: health, record: record, tasks: tasks, configs: configs)))
         }
         router.get("/api/v1/alerts") { _, _ -> Response in
             json(.ok, try encode(AlertList(alerts: alerts.engine.activeAlerts)))
@@ -85,10 +88,13 @@ struct RuleList: Encodable {
     let rules: [AlertRule]
 }
 
-/// `GET /api/v1/daemons/{id}`.
+/// `GET /api/v1/daemons/{id}`: its health, what the registry knows, the tasks it holds and
+/// where it is with each configuration.
 struct DaemonDetail: Encodable {
     let health: DaemonHealth
     let record: DaemonRecord
+    let tasks: [TaskRecord]
+    let configs: [DaemonConfigState]
 }
 
 /// The topology on the wire: `{"shards":{"0":"eu-west","1":"us-east"}}`.

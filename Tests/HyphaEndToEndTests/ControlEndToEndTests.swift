@@ -104,6 +104,8 @@ struct ControlEndToEndTests {
         let daemon = fleet.daemons[0]
         let task = try #require(try node.createTasks([#"{"kind":"hostmetrics","stream":"host"}"#]).first)
         #expect(try await eventually { daemon.runningTasks[task.id] == 1 })
+        let (_, page) = try node.http("/api/v1/daemons/solo")
+        #expect(page.contains(#""id":"\#(task.id)""#), "the daemon's page lists the task it holds: \(page)")
 
         let (suspendStatus, _) = try node.http("/api/v1/tasks/\(task.id)/suspend", method: "POST")
         #expect(suspendStatus == 202)
@@ -136,6 +138,7 @@ struct ControlEndToEndTests {
         let (s1, b1) = try node.http("/api/v1/config/agent?labels=env=prod", method: "PUT", body: "level: info\n", contentType: "application/yaml")
         #expect(s1 == 201, "\(b1)")
         #expect(try await eventually { fleet.daemons.allSatisfy { $0.appliedConfigs["agent"]?.version == 1 } }, "every daemon applied version 1")
+        #expect(try await eventually { try node.http("/api/v1/daemons/c0").1.contains(#""state":"applied""#) }, "the daemon's page shows what it applied")
 
         let late = try await Fleet.start(count: 1, node: try node.nativeAddress(), threads: 1) { _ in
             SimulatedDaemon.Configuration(daemonID: "late", labels: ["env": "prod"])
