@@ -173,6 +173,27 @@ struct ControlEndToEndTests {
         await fleet.shutdown()
     }
 
+    @Test("Creating tasks and pushing configuration need the admin token when one is set; bad specs name the field")
+    func adminTokenAndBadRequests() throws {
+        let node = try HyphaNode(arguments: ["--admin-token", "s3cret"])
+        defer { node.stop(); node.remove() }
+        let spec = #"{"kind":"tail","stream":"app","parameters":{"path":"/var/log/*.log"}}"#
+        #expect(try node.http("/api/v1/tasks", method: "POST", body: spec).0 == 401)
+        #expect(try node.http("/api/v1/config/agent", method: "PUT", body: "a: 1\n", contentType: "text/yaml").0 == 401)
+        let token = ["Authorization: Bearer s3cret"]
+        let (created, body) = try node.http("/api/v1/tasks", method: "POST", body: spec, headers: token)
+        #expect(created == 201, "\(body)")
+        let (relative, relativeBody) = try node.http(
+            "/api/v1/tasks", method: "POST", body: #"{"kind":"tail","stream":"app","parameters":{"path":"logs/*.log"}}"#, headers: token)
+        #expect(relative == 400 && relativeBody.contains("path"), "a relative tail path is refused, naming the field: \(relativeBody)")
+        let (unknown, unknownBody) = try node.http("/api/v1/tasks", method: "POST", body: #"{"kind":"ftp","stream":"x"}"#, headers: token)
+        #expect(unknown == 400, "an unknown kind is refused: \(unknownBody)")
+        let (missing, missingBody) = try node.http("/api/v1/tasks/t-999/suspend", method: "POST", headers: token)
+        #expect(missing == 404, "\(missingBody)")
+        let (listed, list) = try node.http("/api/v1/tasks?state=bogus")
+        #expect(listed == 400 && list.contains("unknown state"), "\(list)")
+    }
+
     @Test("After SIGKILL of the node, tasks, leases, checkpoints, versions and rollouts are back, and no task moves")
     func controlStateSurvivesSIGKILL() async throws {
         let lease = 4_000

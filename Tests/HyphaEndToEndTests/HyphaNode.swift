@@ -77,10 +77,11 @@ final class HyphaNode {
     }
 
     /// GET or POST on the node's HTTP port with curl; returns (status code, body).
-    func http(_ path: String, method: String = "GET", body: String? = nil, contentType: String? = nil) throws -> (Int, String) {
+    func http(_ path: String, method: String = "GET", body: String? = nil, contentType: String? = nil, headers: [String] = []) throws -> (Int, String) {
         var args = ["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, "http://127.0.0.1:\(port("http"))\(path)"]
         if let body { args += ["--data-binary", body] }
         if let contentType { args += ["-H", "Content-Type: \(contentType)"] }
+        for header in headers { args += ["-H", header] }
         let result = try run("/usr/bin/curl", args)
         let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
         return (Int(lines.last ?? "") ?? -1, lines.dropLast().joined(separator: "\n"))
