@@ -1,5 +1,5 @@
 import Fleet
-public import Foundation
+import Foundation
 import Ingest
 import NIOCore
 

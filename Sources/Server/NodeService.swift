@@ -21,6 +21,9 @@ public enum NodeRunner {
         if files.after != files.before {
             logger.info("raised the open-file limit", metadata: ["from": "\(files.before)", "to": "\(files.after)"])
         }
+        // Held until the node has drained: a second node on the same data fails here, cleanly.
+        let lock = try DataDirectoryLock(directory: configuration.dataDirectory)
+        defer { withExtendedLifetime(lock) {} }
         let relay = DurableRelay()
         let wal = try WriteAheadLog.open(
             dataDirectory: configuration.dataDirectory, options: configuration.wal, logger: logger,

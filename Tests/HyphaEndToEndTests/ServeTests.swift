@@ -44,6 +44,15 @@ import Testing
         #expect(wrong.stderr.contains("created with 2 shards") && wrong.stderr.contains("5"), "\(wrong.stderr)")
     }
 
+    @Test func aSecondNodeOnTheSameDataDirectoryIsRefused() throws {
+        let first = try HyphaNode()
+        defer { first.stop(); first.remove() }
+        let second = try runHypha(["serve", "--data", first.data, "--native-port", "0", "--syslog-port", "0", "--json-port", "0", "--influx-port", "0", "--graphite-port", "0", "--http-port", "0"])
+        #expect(second.status != 0)
+        #expect(second.stderr.contains("in use by another hypha process (pid \(first.process.processIdentifier))"), "\(second.stderr)")
+        #expect(first.process.isRunning, "the first node is unaffected")
+    }
+
     @Test func helpExplainsEveryFlag() throws {
         let help = try runHypha(["serve", "--help"])
         #expect(help.status == 0)
