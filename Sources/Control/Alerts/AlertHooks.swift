@@ -77,21 +77,25 @@ extension AlertHook {
     public func reopen() {}
 }
 
-/// Writes all of `bytes` to `fd`, retrying on EINTR and short writes.
+/// Writes all of `text` to `fd`, retrying on EINTR and short writes; the errno on failure.
 func writeAll(_ fd: Int32, _ text: String) -> Int32? {
     var text = text
-    return text.withUTF8 { buffer -> Int32? in
-        var offset = 0
-        while offset < buffer.count {
-            let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return errno
-            }
-            offset += n
+    return text.withUTF8 { writeAll(fd, UnsafeRawBufferPointer($0)) }
+}
+
+/// Writes all of `bytes` to `fd`, retrying on EINTR and short writes; the errno on failure.
+/// One `write` call unless the kernel writes less. Used by the file hook and the control store.
+func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32? {
+    var offset = 0
+    while offset < bytes.count {
+        let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+        if n < 0 {
+            if errno == EINTR { continue }
+            return errno
         }
-        return nil
+        offset += n
     }
+    return nil
 }
 
 func errnoText(_ code: Int32) -> String { String(cString: strerror(code)) }

@@ -21,18 +21,7 @@ final class ControlFileHandle {
 
     /// Writes all of `bytes`: one `write` call unless the kernel writes less.
     func writeAll(_ bytes: [UInt8]) throws(ControlStoreError) {
-        let failure: Int32? = bytes.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let n = write(fd, raw.baseAddress! + done, raw.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                done += n
-            }
-            return nil
-        }
+        let failure = bytes.withUnsafeBytes { Control.writeAll(fd, $0) }
         if let failure { throw ControlStoreError(.io, path: path, "cannot write \(bytes.count) bytes", errno: failure) }
     }
 
