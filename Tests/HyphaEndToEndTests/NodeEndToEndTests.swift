@@ -11,6 +11,9 @@ import Testing
         try "shards: 2\nlimits:\n  line_kib: 8\n  conections: 10\n".write(toFile: bad, atomically: true, encoding: .utf8)
         let refused = try runHypha(["serve", "--config", bad])
         #expect(refused.status != 0 && refused.stderr.contains("limits.conections"), "names the unknown key: \(refused.stderr)")
+        try "flow_lease_ms: 5\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let short = try runHypha(["serve", "--config", bad])
+        #expect(short.status != 0 && short.stderr.contains("'flow_lease_ms' must be between 100 and 3600000"), "\(short.stderr)")
 
         let good = dir + "/good.yaml"
         try """
@@ -20,6 +23,9 @@ import Testing
             codec: zstd
             ports: {native: 0, syslog: off, json: 0, influx: off, graphite: off, http: 0}
             limits: {line_kib: 8, connections: 100}
+            flow_lease_ms: 3000
+            heartbeat_interval_ms: 1000
+            max_tasks: 2
             """.write(toFile: good, atomically: true, encoding: .utf8)
         let node = try HyphaNode(data: dir + "/data", arguments: ["--config", good], shards: 3, ephemeralPorts: false)
         #expect(node.listeners["syslog"] == nil && node.listeners["json"] != nil, "ports from the file: \(node.listeners)")
@@ -27,6 +33,9 @@ import Testing
         client.send(#"{"message":"configured"}"# + "\n" + String(repeating: "y", count: 9000) + "\n")
         client.close()
         #expect(try eventually { (try? node.http("/metrics").1).map { (metric($0, "hypha_wal_durable_records_total") ?? 0) >= 1 } ?? false })
+        let spec = #"{"kind":"hostmetrics","stream":"host"}"#
+        let (full, fullBody) = try node.http("/api/v1/tasks", method: "POST", body: #"{"tasks":[\#(spec),\#(spec),\#(spec)]}"#)
+        #expect(full == 429 && fullBody.contains("limit"), "max_tasks from the file: \(fullBody)")
         let health = try node.http("/health")
         let shards = (try JSONSerialization.jsonObject(with: Data(health.1.utf8)) as? [String: Any])?["shards"] as? [[String: Any]]
         #expect(health.0 == 200 && shards?.count == 3, "three shards in /health: \(health.1)")
