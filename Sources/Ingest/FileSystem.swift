@@ -1,10 +1,11 @@
 import CShims
 import Glibc
 
-/// The few file-system operations the WAL needs, with errors that name the path.
-enum FileSystem {
+/// The few file-system operations the WAL needs, with errors that name the path and give the
+/// system's text for errno. The directory operations are public: the control store uses them too.
+public enum FileSystem {
     /// Creates `path` and its parents (like `mkdir -p`).
-    static func makeDirectory(_ path: String) throws(WALError) {
+    public static func makeDirectory(_ path: String) throws(WALError) {
         var current = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {
             current += "/" + part
@@ -15,7 +16,7 @@ enum FileSystem {
     }
 
     /// Names in a directory (without `.` and `..`), sorted.
-    static func list(_ path: String) throws(WALError) -> [String] {
+    public static func list(_ path: String) throws(WALError) -> [String] {
         guard let dir = unsafe opendir(path) else {
             throw WALError(.io, "cannot list directory: \(systemError())", path: path)
         }
@@ -44,19 +45,22 @@ enum FileSystem {
         return (Int(st.st_size), Int64(st.st_mtim.tv_sec))
     }
 
-    static func rename(_ from: String, _ to: String) throws(WALError) {
+    /// Renames `from` to `to` (atomically replacing `to`).
+    public static func rename(_ from: String, _ to: String) throws(WALError) {
         guard Glibc.rename(from, to) == 0 else {
             throw WALError(.io, "cannot rename to \(to): \(systemError())", path: from)
         }
     }
 
-    static func remove(_ path: String) throws(WALError) {
+    /// Removes `path`; a missing file is not an error.
+    public static func remove(_ path: String) throws(WALError) {
         guard unlink(path) == 0 || errno == ENOENT else {
             throw WALError(.io, "cannot remove: \(systemError())", path: path)
         }
     }
 
-    static func syncDirectory(_ path: String) throws(WALError) {
+    /// Makes the directory's entries (creations, renames, removals) durable.
+    public static func syncDirectory(_ path: String) throws(WALError) {
         guard unsafe hy_fsync_directory(path) == HY_OK else {
             throw WALError(.io, "cannot sync directory: \(systemError())", path: path)
         }

@@ -1,3 +1,5 @@
+import Ingest
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -84,51 +86,25 @@ enum ControlFiles {
         ControlStoreError(.io, path: path, message, errno: errno)
     }
 
-    /// Creates `path` and its parents (like `mkdir -p`).
-    static func makeDirectory(_ path: String) throws(ControlStoreError) {
-        var current = path.hasPrefix("/") ? "" : "."
-        for part in path.split(separator: "/") {
-            current += "/" + part
-            if mkdir(current, 0o755) != 0 && errno != EEXIST {
-                throw failure(current, "cannot create directory")
-            }
-        }
-    }
+    // Directory operations are Ingest's (one implementation for the WAL and the store), with
+    // their errors carried over as I/O errors of the store.
 
-    /// Names in `path`, without `.` and `..`.
-    static func list(_ path: String) throws(ControlStoreError) -> [String] {
-        guard let dir = opendir(path) else { throw failure(path, "cannot list directory") }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
-    }
+    /// Creates `path` and its parents (like `mkdir -p`).
+    static func makeDirectory(_ path: String) throws(ControlStoreError) { try io { () throws(WALError) in try FileSystem.makeDirectory(path) } }
+
+    /// Names in `path`, without `.` and `..`, sorted.
+    static func list(_ path: String) throws(ControlStoreError) -> [String] { try io { () throws(WALError) in try FileSystem.list(path) } }
 
     /// Makes the directory's entries (creations, renames, removals) durable.
-    static func syncDirectory(_ path: String) throws(ControlStoreError) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw failure(path, "cannot open directory") }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw failure(path, "cannot fsync directory") }
-    }
+    static func syncDirectory(_ path: String) throws(ControlStoreError) { try io { () throws(WALError) in try FileSystem.syncDirectory(path) } }
 
-    static func rename(_ from: String, _ to: String) throws(ControlStoreError) {
-        #if canImport(Glibc)
-        let result = Glibc.rename(from, to)
-        #else
-        let result = Darwin.rename(from, to)
-        #endif
-        guard result == 0 else { throw failure(from, "cannot rename to \(to)") }
-    }
+    static func rename(_ from: String, _ to: String) throws(ControlStoreError) { try io { () throws(WALError) in try FileSystem.rename(from, to) } }
 
     /// Removes `path`; a missing file is not an error.
-    static func remove(_ path: String) throws(ControlStoreError) {
-        guard unlink(path) == 0 || errno == ENOENT else { throw failure(path, "cannot remove") }
+    static func remove(_ path: String) throws(ControlStoreError) { try io { () throws(WALError) in try FileSystem.remove(path) } }
+
+    private static func io<T>(_ body: () throws(WALError) -> T) throws(ControlStoreError) -> T {
+        do { return try body() } catch { throw ControlStoreError(.io, path: error.path ?? "", error.message) }
     }
 
     /// Size of `path` in bytes, or `nil` when it does not exist.
