@@ -24,7 +24,7 @@ struct ControlAPI: Sendable {
         router.get("/api/v1/daemons/{id}") { _, context -> Response in
             let id = context.parameters.get("id") ?? ""
             guard let record = control.registry.daemon(id: id), let health = control.health().daemon(id) else {
-                return json(.notFound, #"{"error":"no daemon \#(escape(id))"}"#)
+                return json(.notFound, errorBody("no daemon \(id)"))
             }
             let (tasks, configs) = try await control.coordinator.perform { state in
                 (state.tasks.tasks(heldBy: id), state.configs.daemonStates(id))
@@ -62,7 +62,7 @@ struct ControlAPI: Sendable {
             do {
                 try topology.validate(shardCount: control.shardCount)
             } catch {
-                return json(.badRequest, "{\"error\":\(RecordJSON.quoted("\(error)"))}")
+                return json(.badRequest, errorBody("\(error)"))
             }
             control.monitor.topology = topology
             return json(.ok, try encode(TopologyDocument(topology)))
@@ -115,15 +115,3 @@ struct TopologyDocument: Codable {
         return Topology(shardRegions: map)
     }
 }
-
-func encode(_ value: some Encodable) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
-}
-
-func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
-    Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
-}
-
-func escape(_ s: String) -> String { String(RecordJSON.quoted(s).dropFirst().dropLast()) }

@@ -26,7 +26,7 @@ struct HTTPAPI: Sendable {
     private func write(_ request: Request, context: HyphaRequestContext) async throws -> Response {
         let precisionName = request.uri.queryParameters.get("precision") ?? "ns"
         guard let precision = InfluxPrecision(query: precisionName) else {
-            return json(.badRequest, #"{"error":"invalid precision \#(precisionName): use ns, u, ms, s, m or h"}"#)
+            return json(.badRequest, errorBody("invalid precision \(precisionName): use ns, u, ms, s, m or h"))
         }
         let body: ByteBuffer
         do {
@@ -37,7 +37,7 @@ struct HTTPAPI: Sendable {
         let peer = context.remoteAddress?.ipAddress ?? "http"
         let outcome = await ingest.context.writeInflux(body: body, precision: precision, peer: peer)
         if let failure = outcome.failure {
-            return json(.internalServerError, "{\"error\":\(RecordJSON.quoted("write failed: \(failure)"))}")
+            return json(.internalServerError, errorBody("write failed: \(failure)"))
         }
         guard let first = outcome.rejects.first else { return Response(status: .noContent) }
         let message = "\(outcome.accepted > 0 ? "partial write: " : "")unable to parse line \(first.line) '\(first.text)': \(first.reason) dropped=\(outcome.rejects.count)"
