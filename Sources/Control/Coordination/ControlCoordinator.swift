@@ -144,7 +144,7 @@ public final class ControlCoordinator: DaemonControl, Sendable {
 
     private func run() {
         while true {
-            _ = wakeup.wait(timeout: .now() + .nanoseconds(Int(settings.tickInterval.nanoseconds)))
+            _ = wakeup.wait(timeout: .now() + .nanoseconds(Int(settings.tickInterval.clampedNanoseconds)))
             let (events, stopping) = inbox.withLock { inbox in
                 defer { inbox.events.removeAll(keepingCapacity: true) }
                 return (inbox.events, inbox.stopping)
@@ -159,11 +159,4 @@ public final class ControlCoordinator: DaemonControl, Sendable {
 /// The control plane is shutting down and takes no more requests.
 public struct ControlUnavailable: Error, CustomStringConvertible {
     public var description: String { "the control plane is shutting down" }
-}
-
-extension Duration {
-    var nanoseconds: Int64 {
-        let (s, a) = components
-        return s * 1_000_000_000 + a / 1_000_000_000
-    }
 }

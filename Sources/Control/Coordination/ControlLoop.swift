@@ -67,7 +67,7 @@ final class ControlLoop: @unchecked Sendable {
         }
         if now >= nextTick {
             tick(now: now)
-            nextTick = now + settings.tickInterval.nanoseconds
+            nextTick = now + settings.tickInterval.clampedNanoseconds
         }
     }
 
@@ -121,7 +121,7 @@ final class ControlLoop: @unchecked Sendable {
         let urgent = state.tasks.hasRecordChanges || !pendingRecords.isEmpty || !pendingRemoved.isEmpty || !pendingConfig.isEmpty
             || !state.outbox.isEmpty || !state.completions.isEmpty
         let due = (state.tasks.hasCheckpointChanges || !pendingCheckpoints.isEmpty)
-            && now - lastCommit >= settings.checkpointFlushInterval.nanoseconds
+            && now - lastCommit >= settings.checkpointFlushInterval.clampedNanoseconds
         guard urgent || due || force, now >= retryAfter || force else { return }
         // Task changes are taken only when they are about to be committed: checkpoints pile up in
         // the book between commits instead of being copied at every wake-up.

@@ -25,7 +25,7 @@ enum ControlPersistence {
         for entry in store.values(under: ControlKeys.configs) { documents.append(try decode(ConfigDocument.self, entry)) }
         var rollouts: [Rollout] = []
         for entry in store.values(under: ControlKeys.rollouts) { rollouts.append(try decode(Rollout.self, entry)) }
-        let lease = settings.leaseDuration.nanoseconds
+        let lease = settings.leaseDuration.clampedNanoseconds
         let storedSerial = store.contents[ControlKeys.nextTaskSerial].flatMap { UInt64(String(decoding: $0, as: UTF8.self)) } ?? 1
         let nextSerial = max(storedSerial, (records.map(\.serial).max() ?? 0) + 1)
         return ControlState(
