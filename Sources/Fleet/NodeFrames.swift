@@ -68,13 +68,6 @@ enum NodeFrames {
         return (code, message)
     }
 
-    static func errorFrame(code: NativeErrorCode, _ message: String, allocator: ByteBufferAllocator) -> ByteBuffer {
-        NativeFrames.frame(.error, allocator: allocator) {
-            $0.writeInteger(code.rawValue, endianness: .big)
-            $0.writeNativeString(message)
-        }
-    }
-
     /// A BATCH frame (docs/protocol.md, section 5.3) of already encoded record bodies.
     /// The WAL encoding puts a LEB128 length before each body; the BATCH a `u32` big-endian one.
     static func batch(producerID: UInt64, sequence: UInt64, records: [Record], allocator: ByteBufferAllocator) -> ByteBuffer {

@@ -582,7 +582,7 @@ final class SimulatedDaemonHandler: ChannelInboundHandler {
             promise.fail(error)
         }
         let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(NodeFrames.errorFrame(code: .protocolViolation, error.message, allocator: channel.allocator)))
+        context.writeAndFlush(wrapOutboundOut(NativeFrames.error(.protocolViolation, error.message, allocator: channel.allocator)))
             .whenComplete { _ in channel.close(promise: nil) }
     }
 }

@@ -208,7 +208,8 @@ public enum NativeFrames {
         }
     }
 
-    static func error(_ code: NativeErrorCode, _ message: String, allocator: ByteBufferAllocator) -> ByteBuffer {
+    /// ERROR: the code and a message (either side may send one).
+    public static func error(_ code: NativeErrorCode, _ message: String, allocator: ByteBufferAllocator) -> ByteBuffer {
         frame(.error, allocator: allocator) {
             $0.writeInteger(code.rawValue, endianness: .big)
             $0.writeNativeString(message)
