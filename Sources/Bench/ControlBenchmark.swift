@@ -107,7 +107,7 @@ public struct ControlBenchmark: Sendable {
         }
         defer { Task { await fleet.shutdown() } }
         let connectSeconds = Date().timeIntervalSince(connectStart)
-        var rss = ["connected": ProcessStats.status(pid: server.pid, field: "VmRSS")]
+        var rss = ["connected": ProcessStats.memory(pid: server.pid).resident]
 
         progress("creating \(o.tasks) tasks")
         let placeStart = Date()
@@ -125,7 +125,7 @@ public struct ControlBenchmark: Sendable {
         }
         try await waitUntil(seconds: 300, "every task to run") { fleet.daemons.reduce(0) { $0 + $1.runningTasks.count } == o.tasks }
         let placeSeconds = Date().timeIntervalSince(placeStart)
-        rss["placed"] = ProcessStats.status(pid: server.pid, field: "VmRSS")
+        rss["placed"] = ProcessStats.memory(pid: server.pid).resident
 
         progress("steady state for \(Int(o.steadySeconds)) s")
         // One full heartbeat period first, so every daemon's reports are in their stride.
@@ -137,7 +137,7 @@ public struct ControlBenchmark: Sendable {
         let wall = Date().timeIntervalSince(steadyStart)
         let cpu = server.cpuSeconds() - cpu0, loop = ProcessStats.cpuSeconds(pid: server.pid, thread: "hypha-control") - loop0
         let beats = fleet.daemons.reduce(0) { $0 + $1.heartbeatCounts.sent } - beats0
-        rss["steady"] = ProcessStats.status(pid: server.pid, field: "VmRSS")
+        rss["steady"] = ProcessStats.memory(pid: server.pid).resident
 
         progress("killing \(o.kill) daemons")
         let victims = Array(fleet.daemons.prefix(o.kill))

@@ -63,7 +63,7 @@ public final class ServerProcess {
     public func cpuSeconds() -> Double { ProcessStats.cpuSeconds(pid: pid) }
 
     /// Peak resident memory so far, in bytes (VmHWM).
-    public func peakRSS() -> Int { ProcessStats.status(pid: pid, field: "VmHWM") }
+    public func peakRSS() -> Int { ProcessStats.memory(pid: pid).peak }
 
     /// Sends `signal` and waits for the process to exit; returns its exit status.
     @discardableResult
@@ -99,13 +99,34 @@ public enum ProcessStats {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
-    /// A `kB` field of /proc/PID/status (VmHWM, VmRSS), in bytes.
-    public static func status(pid: Int32, field: String) -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
-        for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
-            return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+    /// Resident and peak resident memory of a process, in bytes.
+    public struct Memory: Sendable, Equatable {
+        /// VmRSS: resident now.
+        public var resident: Int
+        /// VmHWM: the high-water mark of `resident`.
+        public var peak: Int
+
+        public init(resident: Int, peak: Int) {
+            self.resident = resident
+            self.peak = peak
         }
-        return 0
+    }
+
+    /// VmRSS and VmHWM of `pid` from one read of /proc/PID/status, so `peak >= resident` holds
+    /// (two separate reads race with the process freeing memory in between). Zeros when unreadable.
+    public static func memory(pid: Int32) -> Memory {
+        var memory = Memory(resident: 0, peak: 0)
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return memory }
+        for line in text.split(separator: "\n") {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard fields.count >= 2, let kilobytes = Int(fields[1]) else { continue }
+            switch fields[0] {
+            case "VmRSS:": memory.resident = kilobytes * 1024
+            case "VmHWM:": memory.peak = kilobytes * 1024
+            default: continue
+            }
+        }
+        return memory
     }
 }
 

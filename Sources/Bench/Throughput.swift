@@ -222,7 +222,7 @@ public final class ThroughputRunner {
             // counter was read somewhere between asking and the answer; take the middle.
             let s = ThroughputSample(
                 unixNanoseconds: asked + (answered - asked) / 2, answeredUnixNanoseconds: answered, durable: durable,
-                cpuSeconds: server.cpuSeconds(), rssBytes: ProcessStats.status(pid: server.pid, field: "VmRSS"))
+                cpuSeconds: server.cpuSeconds(), rssBytes: ProcessStats.memory(pid: server.pid).resident)
             samples.append(s)
             showProgress(started: started)
         }
