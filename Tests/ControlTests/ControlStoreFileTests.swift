@@ -72,14 +72,11 @@ import Testing
         let changes = (0 ..< 10_000).map { i in
             ControlChange.put(key: "checkpoints/t-\(i)", value: [UInt8](repeating: UInt8(truncatingIfNeeded: i), count: 60))
         }
-        let started = ContinuousClock.now
         try store.commit(changes)
         try store.commit(changes)
-        let elapsed = ContinuousClock.now - started
         let reopened = try FileControlStore(directory: dir.store)
         #expect(reopened.recovery.recordsReplayed == 2, "two commits replay as \(reopened.recovery.recordsReplayed) records")
         #expect(reopened.contents.count == 10_000, "\(reopened.contents.count) keys after reopen")
-        #expect(elapsed < .seconds(5), "two commits of 10,000 changes took \(elapsed)")
     }
 
     @Test func openingUnderAFileNamesPathAndErrno() throws {

@@ -11,7 +11,7 @@ import Testing
 struct ControlEndToEndTests {
     @Test("20 daemons, 100 tasks: killing 5 moves their tasks within lease + heartbeat; none lost, none run twice at once")
     func killedDaemonsLoseTheirTasks() async throws {
-        let lease = 2_000, heartbeat = 500
+        let lease = 3_000, heartbeat = 750
         let node = try HyphaNode(arguments: ["--flow-lease-ms", "\(lease)", "--heartbeat-interval-ms", "\(heartbeat)"])
         defer { node.stop(); node.remove() }
         let fleet = try await Fleet.start(count: 20, node: try node.nativeAddress(), threads: 2) {
