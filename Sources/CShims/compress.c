@@ -15,6 +15,8 @@ struct hy_codec_ctx {
     ZSTD_CCtx *zcctx;
     ZSTD_DCtx *zdctx;
     int zstd_level;
+    void *scratch;       /* hy_codec_scratch(): grows, never shrinks */
+    size_t scratch_capacity;
 };
 
 hy_codec_ctx *hy_codec_ctx_create(int zstdLevel) {
@@ -29,7 +31,25 @@ void hy_codec_ctx_free(hy_codec_ctx *ctx) {
     free(ctx->lz4_state);
     ZSTD_freeCCtx(ctx->zcctx);
     ZSTD_freeDCtx(ctx->zdctx);
+    free(ctx->scratch);
     free(ctx);
+}
+
+void *hy_codec_scratch(hy_codec_ctx *ctx, size_t size) {
+    if (size > ctx->scratch_capacity) {
+        void *grown = realloc(ctx->scratch, size);
+        if (!grown) return NULL;
+        ctx->scratch = grown;
+        ctx->scratch_capacity = size;
+    }
+    return ctx->scratch;
+}
+
+void hy_codec_scratch_trim(hy_codec_ctx *ctx, size_t limit) {
+    if (ctx->scratch_capacity <= limit) return;
+    free(ctx->scratch);
+    ctx->scratch = NULL;
+    ctx->scratch_capacity = 0;
 }
 
 int64_t hy_compress_bound(int codec, size_t srcSize) {

@@ -113,10 +113,55 @@ void hy_segment_advise_sequential(const hy_segment *seg) {
     if (seg->base) (void)madvise(seg->base, seg->size, MADV_SEQUENTIAL);
 }
 
+/* Batch scratch buffers above this are freed after use (typical batches are far smaller). */
+#define SCRATCH_KEEP ((size_t)4 << 20)
+
+/* pwrite(2) all of it, through short writes and signals. */
+static int write_fully(int fd, const uint8_t *src, size_t len, size_t offset) {
+    while (len > 0) {
+        ssize_t n = pwrite(fd, src, len, (off_t)offset);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return HY_EIO;
+        }
+        if (n == 0) {
+            errno = EIO;
+            return HY_EIO;
+        }
+        src += n;
+        offset += (size_t)n;
+        len -= (size_t)n;
+    }
+    return HY_OK;
+}
+
 int hy_segment_write(hy_segment *seg, size_t offset, const void *src, size_t len) {
     if (offset > seg->size || len > seg->size - offset) return HY_ENOSPACE;
-    if (len) memcpy(seg->base + offset, src, len);
-    return HY_OK;
+    return write_fully(seg->fd, src, len, offset);
+}
+
+int64_t hy_segment_append_batch(hy_segment *seg, hy_codec_ctx *ctx, hy_batch_header *h,
+                                const void *src, size_t srcSize, size_t offset) {
+    if (offset > seg->size) return HY_ENOSPACE;
+    if (srcSize > HY_BATCH_MAX_PAYLOAD) return HY_ETOOLARGE;
+    /* The encoded batch is never longer than the header plus the raw payload. */
+    size_t room = seg->size - offset;
+    size_t capacity = HY_BATCH_HEADER_SIZE + srcSize;
+    if (capacity > room) capacity = room;
+    void *scratch = hy_codec_scratch(ctx, capacity > 0 ? capacity : 1);
+    if (!scratch) return HY_ENOMEM;
+    int64_t n = hy_batch_write(ctx, h, src, srcSize, scratch, capacity);
+    /* Payload first, header (with the magic) second: a reader of the mapping or a process
+     * crash between the two sees no batch rather than a header over a partial payload. */
+    const uint8_t *batch = scratch;
+    if (n >= 0 &&
+        (write_fully(seg->fd, batch + HY_BATCH_HEADER_SIZE, (size_t)n - HY_BATCH_HEADER_SIZE, offset + HY_BATCH_HEADER_SIZE) != HY_OK ||
+         write_fully(seg->fd, batch, HY_BATCH_HEADER_SIZE, offset) != HY_OK))
+        n = HY_EIO;
+    int saved = errno;
+    hy_codec_scratch_trim(ctx, SCRATCH_KEEP);
+    errno = saved;
+    return n;
 }
 
 int hy_segment_zero_tail(hy_segment *seg, size_t offset) {

@@ -38,10 +38,11 @@ import Glibc
 
     var size: Int { unsafe raw.size }
 
-    /// Copies `bytes` to `offset`.
+    /// Writes `bytes` at `offset` (pwrite, not through the mapping).
     func write(_ bytes: [UInt8], at offset: Int) throws(WALError) {
         let r = unsafe bytes.withUnsafeBytes { unsafe hy_segment_write(&raw, offset, $0.baseAddress, $0.count) }
-        guard r == HY_OK else { throw WALError(.io, "write past the end of segment at \(offset)", path: path) }
+        if r == HY_ENOSPACE { throw WALError(.io, "write past the end of segment at \(offset)", path: path) }
+        guard r == HY_OK else { throw WALError(.io, "cannot write segment at \(offset): \(systemError())", path: path) }
     }
 
     /// Reads `count` bytes at `offset` (clamped to the segment).
@@ -51,21 +52,24 @@ import Glibc
         return unsafe [UInt8](UnsafeRawBufferPointer(start: raw.base + offset, count: n))
     }
 
-    /// Compresses `payload` into a batch at `offset`; fills in lengths and CRCs of `header`.
+    /// Compresses `payload` into a batch written at `offset`; fills in lengths and CRCs of
+    /// `header`. The batch is encoded in `context`'s scratch buffer and written with pwrite:
+    /// writing through the mapping cost a zero-filling page fault per new page and TLB
+    /// shootdowns at every msync (docs/wal-format.md, "Appending").
     /// - Returns: bytes written, or `nil` when the batch does not fit before the end.
     func writeBatch(
         _ payload: [UInt8], header: inout BatchHeader, at offset: Int, context: CodecContext
     ) throws(WALError) -> Int? {
         var h = header.raw
-        let room = size - offset
         let n = unsafe payload.withUnsafeBytes { src in
-            unsafe hy_batch_write(context.raw, &h, src.baseAddress, src.count, raw.base + offset, room)
+            unsafe hy_segment_append_batch(&raw, context.raw, &h, src.baseAddress, src.count, offset)
         }
         if n == Int64(HY_ENOSPACE) { return nil }
         guard n > 0 else {
             if n == Int64(HY_ETOOLARGE) {
                 throw WALError(.batchTooLarge, "batch of \(payload.count) bytes exceeds \(BatchHeader.maxPayload)")
             }
+            if n == Int64(HY_EIO) { throw WALError(.io, "cannot write batch at \(offset): \(systemError())", path: path) }
             throw WALError(.codec, "cannot encode batch (code \(n))", path: path)
         }
         header = BatchHeader(h)

@@ -80,7 +80,8 @@ public final class ShardLog: Sendable {
         self.state = Mutex(state)
     }
 
-    /// Appends one batch, compressing it straight into the mapped segment and rolling to a new
+    /// Appends one batch, compressing it into the writer's scratch buffer and writing it to the
+    /// active segment (``SegmentFile/writeBatch(_:header:at:context:)``), rolling to a new
     /// segment when it does not fit. In `batch` mode the batch is synced before returning.
     ///
     /// A batch whose producer sequence is not above the producer's stored high-water mark is

@@ -83,6 +83,31 @@ import Workload
         #expect(try readAll(dir.path).map(\.0) == Array(0 ..< 800))
     }
 
+    /// An lz4 batch that does not fit the rest of a segment is compressed before that is known;
+    /// none of its bytes may land in the old segment (the verifier flags stray bytes after the
+    /// last batch), and every batch is read back from the new one.
+    @Test func aBatchThatDoesNotFitLeavesNothingInTheOldSegment() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let wal = try WriteAheadLog.open(dataDirectory: dir.path, options: testOptions(segmentSize: 16 << 10), logger: quietLogger)
+        var rng = SplitMix64(seed: 11)
+        var expected: [Record] = []
+        for i in 0 ..< 12 {
+            // Incompressible text: lz4 fills its whole output bound before giving up.
+            let message = String((0 ..< 3000).map { _ in Character(UnicodeScalar(UInt8(33 + rng.next() % 90))) })
+            let record = LogRecord(timestamp: Int64(i), host: "h", app: "a", message: message)
+            var payload: [UInt8] = []
+            RecordEncoder.append(record, to: &payload)
+            try appendOK(wal.shard(0), BatchDraft(payload: payload, recordCount: 1, minTimestamp: Int64(i), maxTimestamp: Int64(i), codec: .lz4))
+            expected.append(.log(record))
+        }
+        #expect(wal.shard(0).segments.count > 2, "the batches rolled over \(wal.shard(0).segments.count) segments")
+        try wal.close()
+        let report = try WALVerifier.scan(dataDirectory: dir.path)
+        #expect(report.problems.isEmpty, "no stray bytes after any segment's last batch: \(report.problems)")
+        #expect(try readAll(dir.path).map(\.1) == expected)
+    }
+
     @Test func retentionDeletesOldestSegmentsBySizeAndAge() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }

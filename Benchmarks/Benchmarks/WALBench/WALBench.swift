@@ -251,8 +251,8 @@ let benchmarks: @Sendable () -> Void = {
 
     // Appends: a fresh temp dir and WAL per sample. The spare batch is appended before the
     // measurement starts, so the once-per-segment roll (create, posix_fallocate of 256 MiB, fsync
-    // of the file and directory) is not measured; the 32 measured appends compress (lz4) into the
-    // mapped segment, first-touch page faults included. Measurement stops before close(), so the
+    // of the file and directory) is not measured; the 32 measured appends compress (lz4) into a
+    // scratch buffer and pwrite it into the segment's page cache. Measurement stops before close(), so the
     // final msync done by close() is excluded; in `interval` mode the flusher thread's msyncs run
     // concurrently (their CPU is in "CPU total", not on the appending thread's path).
     for durability in [Durability.none, .interval, .batch] {

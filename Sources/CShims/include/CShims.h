@@ -82,6 +82,16 @@ hy_codec_ctx *hy_codec_ctx_create(int zstdLevel);
 /*! hy_codec_ctx_free() : releases a context; NULL is accepted. */
 void hy_codec_ctx_free(hy_codec_ctx *ctx);
 
+/*! hy_codec_scratch() :
+ *  A buffer of at least `size` bytes owned by the context, valid until the next call or
+ *  hy_codec_ctx_free(); it grows and never shrinks, so a writer reuses one allocation.
+ *  @return : the buffer, or NULL when memory is short. */
+void *hy_codec_scratch(hy_codec_ctx *ctx, size_t size);
+
+/*! hy_codec_scratch_trim() : frees the scratch buffer when it is larger than `limit`, so one
+ *  rare huge batch does not stay resident. */
+void hy_codec_scratch_trim(hy_codec_ctx *ctx, size_t limit);
+
 /*! hy_compress_bound() :
  *  @return : the largest output hy_compress() can produce for `srcSize` bytes with `codec`,
  *            or a negative HY_E* code (HY_ECODEC, HY_ETOOLARGE above 2 GiB). */
@@ -203,7 +213,8 @@ int hy_segment_open(const char *path, int writable, hy_segment *out);
 
 /*! hy_segment_sync() :
  *  Makes [offset, offset + len) durable (msync MS_SYNC over the enclosing pages, which on
- *  Linux writes the range back and waits, like fdatasync for that range).
+ *  Linux writes the range back and waits, like fdatasync for that range, including bytes
+ *  written with pwrite rather than through the mapping).
  *  @return : HY_OK, or HY_EIO with errno set. */
 int hy_segment_sync(const hy_segment *seg, size_t offset, size_t len);
 
@@ -217,9 +228,24 @@ int hy_segment_release(const hy_segment *seg, size_t offset, size_t len);
 /*! hy_segment_advise_sequential() : tells the kernel the mapping will be read in order. */
 void hy_segment_advise_sequential(const hy_segment *seg);
 
-/*! hy_segment_write() : copies `len` bytes to `offset`.
- *  @return : HY_OK, or HY_ENOSPACE when the range passes the end of the segment. */
+/*! hy_segment_write() : writes `len` bytes at `offset` with pwrite(2) (not through the
+ *  mapping: see hy_segment_append_batch()).
+ *  @return : HY_OK, HY_ENOSPACE when the range passes the end of the segment, or HY_EIO with
+ *            errno set. */
 int hy_segment_write(hy_segment *seg, size_t offset, const void *src, size_t len);
+
+/*! hy_segment_append_batch() :
+ *  Encodes a batch like hy_batch_write() into the context's scratch buffer, then writes it at
+ *  `offset` with pwrite(2): the payload first, the header (with the magic) second. The data lands in the same page cache the mapping shows, so readers
+ *  of the mapping see it at once and hy_segment_sync() makes it durable. Writing through the
+ *  mapping instead costs a page fault that zero-fills every new page of the preallocated
+ *  (unwritten) extent before it is overwritten, and at every msync a write-protect of the dirty
+ *  pages with a TLB shootdown on every CPU running the process (docs/wal-format.md).
+ *  @return : bytes written (header + stored payload), or HY_ENOSPACE when the batch does not fit
+ *            before the end of the segment (nothing is written), HY_ETOOLARGE, HY_ECODEC,
+ *            HY_ENOMEM, or HY_EIO with errno set. */
+int64_t hy_segment_append_batch(hy_segment *seg, hy_codec_ctx *ctx, hy_batch_header *h,
+                                const void *src, size_t srcSize, size_t offset);
 
 /*! hy_segment_zero_tail() : zeroes [offset, end of segment) and syncs it.
  *  @return : HY_OK, or HY_EIO with errno set. */
