@@ -59,6 +59,10 @@ public final class ShardLog: Sendable {
         var syncs = SyncStats()
         /// Monotonic time of the oldest write not yet synced (interval mode), 0 when none.
         var oldestUnsynced: Int64 = 0
+        /// Set by the first failed sync; from then on appends and syncs throw it.
+        var failure: WALError?
+        /// ``ShardLog/failNextSync(with:)``: the next sync throws this instead of syncing.
+        var injectedSyncFailure: WALError?
     }
 
     init(shard: Int, layout: WALLayout, options: WALOptions, recovered: ShardScanResult) {
@@ -96,6 +100,7 @@ public final class ShardLog: Sendable {
     func append(_ draft: BatchDraft, deferSync: Bool) throws(WALError) -> AppendOutcome {
         try state.withLock { (s: inout State) throws(WALError) -> AppendOutcome in
             guard !s.closed else { throw WALError(.closed, "shard \(shard) is closed") }
+            if let failure = s.failure { throw failure }
             guard draft.recordCount > 0, draft.recordCount <= Int(UInt32.max) else {
                 throw WALError(.invalidArgument, "a batch must hold between 1 and \(UInt32.max) records, got \(draft.recordCount)")
             }
@@ -131,7 +136,7 @@ public final class ShardLog: Sendable {
                 if s.oldestUnsynced == 0 { s.oldestUnsynced = Monotonic.nanoseconds() }
             case .batch:
                 let started = Monotonic.nanoseconds()
-                try s.active!.sync(offset: offset, length: written!)
+                try syncOrStop(&s, s.active!, offset: offset, length: written!)
                 s.syncs.record(Monotonic.nanoseconds() - started)
                 s.syncedOffset = s.writeOffset
                 s.durableSequence = s.nextSequence
@@ -152,10 +157,21 @@ public final class ShardLog: Sendable {
     /// - Returns: the shard's durable sequence afterwards (every sequence below it is durable).
     @discardableResult
     public func sync() throws(WALError) -> UInt64 {
-        let (file, from, to, sequence) = state.withLock { s in (s.active, s.syncedOffset, s.writeOffset, s.nextSequence) }
+        let (file, from, to, sequence, failure, injected) = state.withLock { s in
+            guard s.failure == nil, s.active != nil, s.writeOffset > s.syncedOffset else {
+                return (s.active, s.syncedOffset, s.writeOffset, s.nextSequence, s.failure, WALError?.none)
+            }
+            defer { s.injectedSyncFailure = nil }
+            return (s.active, s.syncedOffset, s.writeOffset, s.nextSequence, s.failure, s.injectedSyncFailure)
+        }
+        if let failure { throw failure }
         guard let file, to > from else { return durableSequence }
         let started = Monotonic.nanoseconds()
-        try file.sync(offset: from, length: to - from)
+        do {
+            try Self.sync(file, offset: from, length: to - from, injected: injected)
+        } catch {
+            throw state.withLock { s in stop(&s, after: error) }
+        }
         let took = Monotonic.nanoseconds() - started
         return state.withLock { s in
             s.syncs.record(took)
@@ -210,12 +226,53 @@ public final class ShardLog: Sendable {
         try state.withLock { (s: inout State) throws(WALError) in
             guard !s.closed else { return }
             s.closed = true
+            defer { s.active = nil }
+            // A stopped shard claims nothing more durable; its waiting batches have failed.
+            guard s.failure == nil else { return }
             if let active = s.active, s.writeOffset > s.syncedOffset {
-                try active.sync(offset: s.syncedOffset, length: s.writeOffset - s.syncedOffset)
+                try syncOrStop(&s, active, offset: s.syncedOffset, length: s.writeOffset - s.syncedOffset)
             }
             s.durableSequence = s.nextSequence
-            s.active = nil
         }
+    }
+
+    /// The failed sync that stopped this shard, or `nil` while it works.
+    ///
+    /// After a failed msync the kernel may already have dropped the unsynced pages or marked them
+    /// clean, so a later sync that succeeds proves nothing about them. The shard therefore stops
+    /// for good (as PostgreSQL does after a failed fsync): batches waiting for that sync fail,
+    /// appends and syncs throw this error, and nothing more is acknowledged. Restarting the node
+    /// recovers from what is on disk.
+    public var failure: WALError? { state.withLock { $0.failure } }
+
+    /// Test hook: the next sync of this shard fails with `error`, as a failed msync would.
+    func failNextSync(with error: WALError) { state.withLock { $0.injectedSyncFailure = error } }
+
+    /// Syncs a range of `file` under the lock; a failure stops the shard.
+    private func syncOrStop(_ s: inout State, _ file: SegmentFile, offset: Int, length: Int) throws(WALError) {
+        let injected = s.injectedSyncFailure
+        s.injectedSyncFailure = nil
+        do {
+            try Self.sync(file, offset: offset, length: length, injected: injected)
+        } catch {
+            throw stop(&s, after: error)
+        }
+    }
+
+    private static func sync(_ file: SegmentFile, offset: Int, length: Int, injected: WALError?) throws(WALError) {
+        if let injected { throw injected }
+        try file.sync(offset: offset, length: length)
+    }
+
+    /// Records that a sync failed; returns the error the shard reports from now on.
+    private func stop(_ s: inout State, after error: WALError) -> WALError {
+        if let failure = s.failure { return failure }
+        let failure = WALError(
+            .shardStopped,
+            "shard \(shard) stopped after a failed sync (\(error.message)): records not yet synced may be lost, so it accepts and acknowledges nothing more; restart the node to recover from what is on disk",
+            path: error.path)
+        s.failure = failure
+        return failure
     }
 
     private func releaseBehind(_ s: inout State, upTo offset: Int) {
@@ -232,7 +289,7 @@ public final class ShardLog: Sendable {
     private func roll(_ s: inout State) throws(WALError) {
         if let old = s.active {
             if options.durability != .none, s.writeOffset > s.syncedOffset {
-                try old.sync(offset: s.syncedOffset, length: s.writeOffset - s.syncedOffset)
+                try syncOrStop(&s, old, offset: s.syncedOffset, length: s.writeOffset - s.syncedOffset)
             }
             s.durableSequence = s.nextSequence
             old.release(offset: 0, length: old.size)
@@ -248,7 +305,7 @@ public final class ShardLog: Sendable {
         let header = SegmentHeader(
             shard: UInt32(shard), baseSequence: s.nextSequence, createdNanoseconds: WallClock.nanoseconds())
         try file.write(header.encoded(), at: 0)
-        try file.sync(offset: 0, length: SegmentHeader.size)
+        try syncOrStop(&s, file, offset: 0, length: SegmentHeader.size)
         try FileSystem.syncDirectory(layout.shardDirectory(shard))
         s.active = file
         s.writeOffset = SegmentHeader.size

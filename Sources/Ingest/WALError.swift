@@ -6,7 +6,7 @@ public struct WALError: Error, Sendable, CustomStringConvertible {
     /// The kind of failure.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Sendable {
-            case io, shardCountMismatch, corruptMetadata, batchTooLarge, codec, invalidArgument, closed
+            case io, shardCountMismatch, corruptMetadata, batchTooLarge, codec, invalidArgument, closed, shardStopped
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -25,6 +25,9 @@ public struct WALError: Error, Sendable, CustomStringConvertible {
         public static let invalidArgument = Code(.invalidArgument)
         /// The log was closed.
         public static let closed = Code(.closed)
+        /// A sync of the shard failed earlier; the shard accepts and acknowledges nothing more
+        /// until the node restarts (``ShardLog/failure``).
+        public static let shardStopped = Code(.shardStopped)
 
         public var description: String { base.rawValue }
     }

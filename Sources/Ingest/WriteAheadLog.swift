@@ -31,7 +31,8 @@ public final class WriteAheadLog: Sendable {
     /// damaged log; it throws only for I/O errors and a shard count that differs from the one
     /// the directory was created with.
     /// - Parameter onDurable: called on the flusher thread with (shard, durable sequence) after
-    ///   each group commit in `interval` mode.
+    ///   each group commit in `interval` mode, and after a failed one (the shard's
+    ///   ``ShardLog/failure`` is then set and the sequence has not moved).
     public static func open(
         dataDirectory: String, options: WALOptions, logger: Logger,
         onDurable: (@Sendable (Int, UInt64) -> Void)? = nil
@@ -98,13 +99,15 @@ public final class WriteAheadLog: Sendable {
         let thread = BackgroundThread(name: "hypha-wal-sync") { [self] in
             while !stopping.load(ordering: .acquiring) {
                 sleepMilliseconds(interval)
-                for shard in shards {
+                for shard in shards where shard.failure == nil {
                     do {
                         let before = shard.durableSequence
                         let durable = try shard.sync()
                         if durable != before { onDurable?(shard.shard, durable) }
                     } catch {
                         logger.error("wal group commit failed", metadata: ["wal.shard": "\(shard.shard)", "error": "\(error)"])
+                        // The shard has stopped (ShardLog.failure): let its waiting batches fail.
+                        onDurable?(shard.shard, shard.durableSequence)
                     }
                 }
             }

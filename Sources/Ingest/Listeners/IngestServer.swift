@@ -131,7 +131,8 @@ public final class IngestServer: Sendable {
         for t in timers.withLock({ t in defer { t = [] }; return t }) { t.cancel() }
         for w in context.writers { w.stop() }
         try wal.close()
-        for w in context.writers { w.durable(upTo: .max) }
+        // close() synced every working shard; a stopped one fails what still waits.
+        for w in context.writers { w.durable(upTo: w.shard.durableSequence) }
         // Give connections a moment to send their last acks and close, then close the rest.
         for (channel, _) in open { _ = try? await channel.closeFuture.timeout(seconds: 5, on: channel.eventLoop).get() }
         for (channel, _) in children.withLock({ Array($0.values) }) { try? await channel.close() }

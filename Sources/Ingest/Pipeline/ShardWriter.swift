@@ -12,6 +12,13 @@ public enum WriteResult: Sendable, Equatable {
     case failed(String)
 }
 
+extension WriteResult {
+    /// This result when it is a failure, else `success`.
+    func failedOr(_ success: WriteResult) -> WriteResult {
+        if case .failed = self { self } else { success }
+    }
+}
+
 /// The one WAL writer of a shard: a dedicated thread that takes sealed batches from a queue,
 /// appends them, and reports each batch's ``WriteResult`` once it is durable under the
 /// configured mode (at once for `none` and `batch`; after the group commit for `interval`).
@@ -71,17 +78,23 @@ public final class ShardWriter: Sendable {
     }
 
     /// The flusher made everything below `sequence` durable: complete the waiting batches.
+    /// When the shard has stopped after a failed sync (``ShardLog/failure``), every batch still
+    /// waiting fails instead: it will never be durable.
     func durable(upTo sequence: UInt64) {
-        let ready: [Completion] = state.withLock { s in
+        let failure = shard.failure
+        let (ready, failed) = state.withLock { s -> ([Completion], [Completion]) in
             var ready: [Completion] = []
             s.waiting.removeAll { entry in
                 guard entry.0 <= sequence else { return false }
                 ready.append(entry.1)
                 return true
             }
-            return ready
+            guard failure != nil else { return (ready, []) }
+            defer { s.waiting.removeAll() }
+            return (ready, s.waiting.map(\.1))
         }
         for c in ready { c(.written(shard: shard.shard, firstSequence: 0, count: 0)) }
+        if let failure { for c in failed { c(.failed(failure.description)) } }
     }
 
     /// In `batch` mode the writer appends everything it has taken, syncs once, then acknowledges
@@ -94,6 +107,7 @@ public final class ShardWriter: Sendable {
             durable(upTo: sequence)
         } catch {
             logger.error("wal group commit failed", metadata: ["wal.shard": "\(shard.shard)", "error": "\(error)"])
+            durable(upTo: shard.durableSequence)
         }
     }
 
@@ -142,23 +156,27 @@ public final class ShardWriter: Sendable {
             if durable {
                 completion(result)
             } else {
-                wait(until: base + UInt64(count)) { _ in completion(result) }
+                wait(until: base + UInt64(count)) { completion($0.failedOr(result)) }
             }
         case .duplicate:
             guard let completion = job.completion else { return }
             // The stored original may still be waiting for the group commit: answer once
             // everything appended so far is durable.
             let index = shard.shard
-            wait(until: shard.nextSequence) { _ in completion(.duplicate(shard: index)) }
+            wait(until: shard.nextSequence) { completion($0.failedOr(.duplicate(shard: index))) }
         }
     }
 
+    /// Completes `completion` once `end` is durable, or with the failure if the shard stopped.
+    /// Checked under the writer's lock, so a failure published before ``durable(upTo:)`` runs
+    /// is seen either here or there.
     private func wait(until end: UInt64, _ completion: @escaping Completion) {
-        let already = state.withLock { s -> Bool in
-            if shard.durableSequence >= end { return true }
+        let verdict = state.withLock { s -> WriteResult? in
+            if let failure = shard.failure { return .failed(failure.description) }
+            if shard.durableSequence >= end { return .written(shard: shard.shard, firstSequence: 0, count: 0) }
             s.waiting.append((end, completion))
-            return false
+            return nil
         }
-        if already { completion(.written(shard: shard.shard, firstSequence: 0, count: 0)) }
+        if let verdict { completion(verdict) }
     }
 }
