@@ -272,6 +272,8 @@ public final class ShardLog: Sendable {
             "shard \(shard) stopped after a failed sync (\(error.message)): records not yet synced may be lost, so it accepts and acknowledges nothing more; restart the node to recover from what is on disk",
             path: error.path)
         s.failure = failure
+        // The sync lag grows from here on, so health reports the shard Degraded.
+        if s.oldestUnsynced == 0 { s.oldestUnsynced = Monotonic.nanoseconds() }
         return failure
     }
 

@@ -25,6 +25,9 @@ import Testing
         #expect(failure.code == .shardStopped && failure.message.contains("errno 5") && failure.message.contains("restart the node"), "\(failure)")
         #expect(wal.shard(0).failure?.code == .shardStopped)
         #expect(wal.shard(0).durableSequence == durableBefore, "nothing more is claimed durable")
+        let lag = wal.shard(0).syncLagNanoseconds
+        usleep(2_000)
+        #expect(wal.shard(0).syncLagNanoseconds > lag, "the sync lag keeps growing, so health sees the shard")
 
         // From now on: appends and syncs throw the same error, even though the disk "works" again.
         let append = try #require(throws: WALError.self) { try wal.shard(0).append(makeBatch(1, tag: "after").0) }
