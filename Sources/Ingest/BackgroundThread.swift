@@ -16,7 +16,7 @@ public final class BackgroundThread: Sendable {
     /// /proc/PID/task show it).
     public init(name: String, _ body: @escaping @Sendable () -> Void) {
         let box = unsafe Unmanaged.passRetained(Box {
-            hy_thread_set_name(name)
+            unsafe hy_thread_set_name(name)
             body()
         }).toOpaque()
         var thread = pthread_t()
@@ -32,6 +32,6 @@ public final class BackgroundThread: Sendable {
     /// Waits for the thread to finish; returns at once on later calls.
     public func join() {
         guard let thread = handle.withLock({ h -> pthread_t? in defer { h = nil }; return h }) else { return }
-        _ = unsafe pthread_join(thread, nil)
+        _ = pthread_join(thread, nil)
     }
 }

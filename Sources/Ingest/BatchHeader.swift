@@ -1,4 +1,4 @@
-public import CShims
+import CShims
 
 /// The decoded 72-byte batch header v2 (docs/wal-format.md has the byte layout).
 public struct BatchHeader: Sendable, Equatable {

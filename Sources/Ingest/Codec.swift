@@ -1,4 +1,4 @@
-public import CShims
+import CShims
 
 /// How a batch payload is compressed. Chosen per batch; stored in the batch header.
 public enum WALCodec: UInt8, Sendable, CaseIterable, CustomStringConvertible {
@@ -39,7 +39,7 @@ public enum WALCodec: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         guard let raw = unsafe hy_codec_ctx_create(zstdLevel) else {
             fatalError("out of memory creating a compression context")
         }
-        self.raw = raw
+        unsafe self.raw = raw
     }
 
     deinit { unsafe hy_codec_ctx_free(raw) }

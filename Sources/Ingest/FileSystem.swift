@@ -9,7 +9,7 @@ public enum FileSystem {
         var current = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {
             current += "/" + part
-            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+            if unsafe mkdir(current, 0o755) != 0 && errno != EEXIST {
                 throw WALError(.io, "cannot create directory: \(systemError())", path: current)
             }
         }
@@ -31,7 +31,7 @@ public enum FileSystem {
         return names.sorted()
     }
 
-    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+    static func exists(_ path: String) -> Bool { unsafe access(path, F_OK) == 0 }
 
     static func isDirectory(_ path: String) -> Bool {
         var st = stat()
@@ -47,14 +47,14 @@ public enum FileSystem {
 
     /// Renames `from` to `to` (atomically replacing `to`).
     public static func rename(_ from: String, _ to: String) throws(WALError) {
-        guard Glibc.rename(from, to) == 0 else {
+        guard unsafe Glibc.rename(from, to) == 0 else {
             throw WALError(.io, "cannot rename to \(to): \(systemError())", path: from)
         }
     }
 
     /// Removes `path`; a missing file is not an error.
     public static func remove(_ path: String) throws(WALError) {
-        guard unlink(path) == 0 || errno == ENOENT else {
+        guard unsafe unlink(path) == 0 || errno == ENOENT else {
             throw WALError(.io, "cannot remove: \(systemError())", path: path)
         }
     }
@@ -68,7 +68,7 @@ public enum FileSystem {
 
     /// Reads a whole (small) file; `nil` when it does not exist.
     static func read(_ path: String) throws(WALError) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = unsafe open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             if errno == ENOENT { return nil }
             throw WALError(.io, "cannot open: \(systemError())", path: path)
@@ -101,7 +101,7 @@ public enum FileSystem {
     }
 
     private static func write(_ path: String, _ bytes: [UInt8], flags: Int32) throws(WALError) {
-        let fd = open(path, flags | O_CLOEXEC, 0o644)
+        let fd = unsafe open(path, flags | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw WALError(.io, "cannot open for writing: \(systemError())", path: path) }
         defer { close(fd) }
         var done = 0

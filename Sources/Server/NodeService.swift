@@ -1,6 +1,6 @@
 import Control
 import Hummingbird
-public import Ingest
+import Ingest
 public import Logging
 import NIOCore
 import NIOPosix

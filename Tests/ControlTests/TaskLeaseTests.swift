@@ -22,7 +22,7 @@ import Testing
     @Test func heartbeatRenewsEveryLeaseTheDaemonHolds() throws {
         var (book, task) = try Self.running()
         let second = try book.create(F.tail("two"), now: F.at(1))
-        _ = book.daemonOffline("d-2", now: F.at(1))
+        book.daemonOffline("d-2", now: F.at(1))
         _ = book.tick(now: F.at(1))
         #expect(book.tasks(heldBy: "d-1").map(\.id) == [task.id, second.id])
         book.heartbeat(from: "d-1", now: F.at(8))

@@ -175,7 +175,7 @@ import Testing
         let (dir, records, _) = try threeBatches()
         defer { dir.remove() }
         let stray = WALLayout(dataDirectory: dir.path).shardDirectory(0) + "/00000000000000000009.seg"
-        FileManager.default.createFile(atPath: stray, contents: Data(count: 4096))
+        #expect(FileManager.default.createFile(atPath: stray, contents: Data(count: 4096)))
         let wal = try reopen(dir.path)
         #expect(wal.recovery.problems.map(\.action) == [.removedEmpty])
         try appendOK(wal.shard(0), makeBatch(1, tag: "x").0)
@@ -186,7 +186,7 @@ import Testing
     @Test func aZeroLengthSegmentFileDoesNotStopTheNode() throws {
         let (dir, records, _) = try threeBatches()
         defer { dir.remove() }
-        FileManager.default.createFile(atPath: WALLayout(dataDirectory: dir.path).shardDirectory(0) + "/00000000000000000009.seg", contents: Data())
+        #expect(FileManager.default.createFile(atPath: WALLayout(dataDirectory: dir.path).shardDirectory(0) + "/00000000000000000009.seg", contents: Data()))
         let wal = try reopen(dir.path)
         #expect(wal.recovery.problems.map(\.action) == [.removedEmpty])
         try wal.close()

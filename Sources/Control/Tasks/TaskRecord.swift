@@ -1,4 +1,4 @@
-public import Ingest
+import Ingest
 
 /// Where a task is in its life (docs/control.md has the full table).
 public enum TaskState: String, Codable, Sendable, CaseIterable {

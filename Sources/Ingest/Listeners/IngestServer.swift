@@ -235,7 +235,7 @@ public final class DurableRelay: Sendable {
     }
 }
 
-extension EventLoopFuture {
+extension EventLoopFuture where Value: Sendable {
     /// Fails after `seconds` unless it completed first.
     func timeout(seconds: Int64, on loop: any EventLoop) -> EventLoopFuture<Value> {
         let promise = loop.makePromise(of: Value.self)

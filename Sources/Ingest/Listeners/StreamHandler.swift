@@ -1,7 +1,7 @@
 import NIOCore
 
 /// A decoder for a byte stream of frames (lines, or octet-counted syslog messages).
-protocol StreamDecoding {
+protocol StreamDecoding: SendableMetatype {
     init(limits: IngestLimits)
     /// Decodes every complete frame at the front of `buffer` into `sink`.
     /// - Returns: the bytes consumed; the rest is kept and offered again with more data.
@@ -99,7 +99,7 @@ final class StreamHandler<Decoder: StreamDecoding>: ChannelInboundHandler {
             let started = NIODeadline.now()
             let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
             let channel = context.channel
-            func check() {
+            @Sendable func check() {
                 let now = NIODeadline.now()
                 if now - bound.value.lastRead >= Self.drainQuiet || now - started >= Self.drainLimit {
                     channel.close(promise: nil)

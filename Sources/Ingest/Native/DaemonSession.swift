@@ -1,4 +1,4 @@
-public import NIOCore
+import NIOCore
 import Synchronization
 
 /// One native connection of a daemon, as the control plane sees it: who is on it, and a way to

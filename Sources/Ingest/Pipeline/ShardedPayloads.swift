@@ -69,9 +69,9 @@ public struct ShardedPayloads {
         guard let o = open else { preconditionFailure("finishRecord without an open record") }
         open = nil
         let bodyLength = shards[o.shard].payload.count - o.start - 4
-        shards[o.shard].payload.withUnsafeMutableBufferPointer { p in
-            Self.storePadded(UInt64(bodyLength), width: 4, into: p, at: o.start)
-            Self.storePadded(UInt64(o.fields), width: 2, into: p, at: o.countAt)
+        unsafe shards[o.shard].payload.withUnsafeMutableBufferPointer { p in
+            unsafe Self.storePadded(UInt64(bodyLength), width: 4, into: p, at: o.start)
+            unsafe Self.storePadded(UInt64(o.fields), width: 2, into: p, at: o.countAt)
         }
         shards[o.shard].count += 1
         if o.timestamp < shards[o.shard].minTimestamp { shards[o.shard].minTimestamp = o.timestamp }
