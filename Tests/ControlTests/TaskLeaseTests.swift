@@ -191,10 +191,12 @@ import Testing
         #expect(book.tasks(heldBy: "d-1").isEmpty)
         #expect(book.tick(now: F.at(2)).summary == ["d-2:assign:\(task.id)@2"], "d-1 would win on load; the failed holder is avoided")
         r = try #require(book.task(task.id))
-        // Stopping unasked counts as a failure too.
+        // Stopping unasked counts as a failure too; a second one in a row backs off 2 s.
         _ = book.report(Self.status(r, .terminated, message: "file gone"), from: "d-2", now: F.at(3))
         #expect(book.task(task.id)?.lastError == "d-2 stopped the task unasked (reported terminated): file gone")
-        #expect(book.tick(now: F.at(3)).summary == ["d-1:assign:\(task.id)@3"])
+        #expect(book.task(task.id)?.retryAt == F.at(5))
+        #expect(book.tick(now: F.at(4.9)).isEmpty, "backing off")
+        #expect(book.tick(now: F.at(5)).summary == ["d-1:assign:\(task.id)@3"])
     }
 
     @Test func reconnectResendsWhatTheDaemonHolds() throws {

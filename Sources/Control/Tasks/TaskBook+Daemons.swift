@@ -78,7 +78,7 @@ extension TaskBook {
     /// | running | suspending, terminating | nothing more (not renewable) |
     /// | suspended, terminated, failed | suspending | suspended (failed: `lastError` set) |
     /// | suspended, terminated, failed | terminating | terminated (failed: `lastError` set) |
-    /// | failed | running | pending, `lastError` set; placed elsewhere if possible |
+    /// | failed | running | pending, `lastError` set; placed elsewhere if possible, after a back-off when it keeps failing (``retryDelay(after:)``) |
     /// | suspended, terminated | running | as failed: the daemon stopped it unasked |
     /// - Returns: the revoke for an ignored report, else nothing.
     public mutating func report(_ status: TaskStatus, from id: String, now: Int64) -> [TaskCommand] {
@@ -113,11 +113,17 @@ extension TaskBook {
                 ? "failed on \(id): \(message ?? "no message")"
                 : "\(id) stopped the task unasked (reported \(status.state == .suspended ? "suspended" : "terminated"))\(message.map { ": \($0)" } ?? "")"
             release(serial, .failed, now)
+            let delay = Self.retryDelay(after: records[serial]!.history)
             update(serial, now) { r in
                 r.state = .pending
                 r.lastError = why
+                r.retryAt = delay > 0 ? now &+ delay : nil
             }
-            enqueue(serial, records[serial]!.spec.selector)
+            if delay > 0 {
+                retryTimers.push(TaskTimer(at: now &+ delay, serial: serial))
+            } else {
+                enqueue(serial, records[serial]!.spec.selector)
+            }
         }
         return []
     }
@@ -144,6 +150,7 @@ extension TaskBook {
     static func assign(_ r: inout TaskRecord, to daemonID: String, now: Int64, expiry: Int64, leaseDuration: Int64) -> TaskAssignment {
         r.epoch += 1
         r.state = .running
+        r.retryAt = nil
         r.updatedAt = now
         r.lease = TaskLease(holder: daemonID, epoch: r.epoch, grantedAt: now, expiresAt: expiry)
         r.history.append(TaskAssignmentRecord(holder: daemonID, epoch: r.epoch, from: now))

@@ -6,7 +6,8 @@ extension TaskBook {
     /// 1. suspending/terminating tasks whose lease ended unacknowledged → suspended/terminated,
     ///    TASK_CONTROL `revoke` to the holder if online;
     /// 2. running tasks whose lease lapsed → pending, `revoke` to the holder if online;
-    /// 3. pending tasks are placed (see ``TaskBook`` and docs/control.md, "Scheduling"): TASK_ASSIGN
+    /// 3. pending tasks whose back-off ended (``TaskRecord/retryAt``) join the others, and
+    ///    pending tasks are placed (see ``TaskBook`` and docs/control.md, "Scheduling"): TASK_ASSIGN
     ///    at epoch + 1 with the last checkpoint; a task that lapsed or failed goes to another
     ///    daemon than its last holder when one is eligible;
     /// 4. terminated tasks older than ``terminatedRetention`` are dropped.
@@ -19,6 +20,7 @@ extension TaskBook {
         var out: [TaskCommand] = []
         expireStops(now: now, into: &out)
         expireRenewals(now: now, into: &out)
+        endBackoffs(now: now)
         place(now: now, into: &out)
         dropTerminated(now: now)
         return out

@@ -47,6 +47,8 @@ public struct TaskBook: Sendable {
     var stopTimers = TaskHeap<TaskTimer>()
     /// Terminated tasks by the time they terminated.
     var retentionTimers = TaskHeap<TaskTimer>()
+    /// Pending tasks backing off after repeated failures, by ``TaskRecord/retryAt``.
+    var retryTimers = TaskHeap<TaskTimer>()
     var changedRecords: Set<UInt64> = []
     var changedCheckpoints: Set<UInt64> = []
     var removedIDs: [String] = []
@@ -98,7 +100,13 @@ public struct TaskBook: Sendable {
             } else {
                 if r.state.isHeld { r.state = .pending }
                 r.lease = nil
-                if r.state == .pending { pending[r.spec.selector, default: TaskPendingGroup()].serials.insert(r.serial) }
+                if r.state == .pending {
+                    if let at = r.retryAt, at > now {
+                        retryTimers.push(TaskTimer(at: at, serial: r.serial))
+                    } else {
+                        pending[r.spec.selector, default: TaskPendingGroup()].serials.insert(r.serial)
+                    }
+                }
                 if r.state == .terminated { retentionTimers.push(TaskTimer(at: r.updatedAt, serial: r.serial)) }
             }
             self.records[r.serial] = r
@@ -192,7 +200,10 @@ public struct TaskBook: Sendable {
         switch r.state {
         case .pending:
             dequeue(serial, r.spec.selector)
-            update(serial, now) { $0.state = .suspended }
+            update(serial, now) {
+                $0.state = .suspended
+                $0.retryAt = nil
+            }
             return []
         case .running:
             return [stop(serial, to: .suspending, now: now)]
@@ -210,7 +221,10 @@ public struct TaskBook: Sendable {
         let serial = try existing(id)
         let r = records[serial]!
         guard r.state == .suspended else { throw .conflict("task \(id) is \(r.state.rawValue); only a suspended task can be resumed") }
-        update(serial, now) { $0.state = .pending }
+        update(serial, now) {
+            $0.state = .pending
+            $0.retryAt = nil
+        }
         enqueue(serial, r.spec.selector)
         return []
     }
@@ -282,7 +296,10 @@ public struct TaskBook: Sendable {
     }
 
     mutating func markTerminated(_ serial: UInt64, _ now: Int64) {
-        update(serial, now) { $0.state = .terminated }
+        update(serial, now) {
+            $0.state = .terminated
+            $0.retryAt = nil
+        }
         retentionTimers.push(TaskTimer(at: now, serial: serial))
     }
 

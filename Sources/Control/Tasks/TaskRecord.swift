@@ -101,6 +101,9 @@ public struct TaskRecord: Codable, Sendable, Equatable {
     public var updatedAt: Int64
     /// The last failure a holder reported, or why the task last stopped unexpectedly.
     public var lastError: String?
+    /// A pending task that keeps failing is not placed before this time (nanoseconds since the
+    /// epoch; see ``TaskBook/retryDelay(after:)``). `nil` when it may be placed at once.
+    public var retryAt: Int64?
     /// The latest assignments, oldest first, at most ``historyLimit``.
     public var history: [TaskAssignmentRecord]
 
@@ -111,7 +114,7 @@ public struct TaskRecord: Codable, Sendable, Equatable {
     public init(
         serial: UInt64, spec: TaskSpec, state: TaskState = .pending, epoch: UInt64 = 0, lease: TaskLease? = nil,
         checkpoint: [String: String] = [:], createdAt: Int64, updatedAt: Int64? = nil, lastError: String? = nil,
-        history: [TaskAssignmentRecord] = []
+        retryAt: Int64? = nil, history: [TaskAssignmentRecord] = []
     ) {
         self.id = TaskRecord.id(serial: serial)
         self.serial = serial
@@ -123,6 +126,7 @@ public struct TaskRecord: Codable, Sendable, Equatable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt ?? createdAt
         self.lastError = lastError
+        self.retryAt = retryAt
         self.history = history
     }
 
