@@ -28,6 +28,27 @@ import Testing
         #expect(book.tick(now: F.at(1)).summary == ["d-qa:assign:\(nowhere.id)@1"])
     }
 
+    @Test func twoListenersOnOnePortNeverShareADaemon() throws {
+        var book = F.book(daemons: [F.daemon("d-1"), F.daemon("d-2")])
+        func listen(_ port: Int, _ proto: String) throws -> TaskRecord {
+            try book.create(TaskSpec(kind: .listen, stream: "edge", parameters: ["port": "\(port)", "protocol": proto]), now: F.t0)
+        }
+        let first = try listen(514, "syslog"), second = try listen(514, "lines"), third = try listen(514, "json")
+        let other = try listen(8080, "json")
+        let out = book.tick(now: F.t0)
+        let holders = Dictionary(uniqueKeysWithValues: out.assignments.map { ($0.1.taskID, $0.daemon) })
+        #expect(Set([holders[first.id], holders[second.id]]) == ["d-1", "d-2"], "one port-514 listener per daemon: \(holders)")
+        #expect(holders[third.id] == nil && book.task(third.id)?.state == .pending, "no daemon is free on port 514")
+        #expect(holders[other.id] != nil, "another port is placed as usual")
+
+        // When one of them terminates, the third takes its daemon at the next tick.
+        let holder = try #require(holders[first.id])
+        _ = try book.terminate(first.id, now: F.at(1))
+        let done = TaskStatus(taskID: first.id, epoch: 1, state: .terminated, checkpoint: [:], message: "")
+        _ = book.report(done, from: holder, now: F.at(2))
+        #expect(book.tick(now: F.at(3)).summary == ["\(holder):assign:\(third.id)@1"])
+    }
+
     @Test func spreadsEvenlyByTaskCount() throws {
         let ids = (1 ... 20).map { "d-\($0)" }
         var book = F.book(daemons: ids.map { F.daemon($0) })

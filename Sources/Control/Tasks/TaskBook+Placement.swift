@@ -15,9 +15,11 @@ extension TaskBook {
 
     /// Places pending tasks, one selector group at a time: the group's eligible daemons
     /// (online, matching) are found once and kept in a min-heap by ``Load``; each task takes
-    /// the least-loaded one (the next one when that is the daemon it should avoid). Groups with
+    /// the least-loaded one that can take it (``choose(_:from:roster:)``). Groups with
     /// fewer eligible daemons go first, so the tasks with the least choice get it. A group with
-    /// no eligible daemon stays pending and is not looked at again until a daemon comes online.
+    /// no eligible daemon stays pending and is not looked at again until a daemon comes online;
+    /// `listen` tasks that no eligible daemon can take for their port stay pending and are
+    /// looked at again at every tick.
     /// - Complexity: per group placed, O(daemons + t log daemons) for its t tasks.
     mutating func place(now: Int64, into out: inout [TaskCommand]) {
         guard !pending.isEmpty else { return }
@@ -43,17 +45,57 @@ extension TaskBook {
                 let d = daemons[roster[rank]]!
                 return Load(held: d.held.count, throughput: d.candidate.throughput, rank: rank)
             })
+            var unplaced: Set<UInt64> = []
             for serial in group.serials where records[serial]?.state == .pending {
-                var best = heap.pop()!
-                if let avoid = records[serial]!.avoidedHolder, avoid == roster[best.rank], var second = heap.pop() {
-                    heap.push(best)
-                    swap(&best, &second)
+                guard var best = choose(serial, from: &heap, roster: roster) else {
+                    unplaced.insert(serial)
+                    continue
                 }
                 out.append(grant(serial, to: roster[best.rank], now: now))
                 best.held += 1
                 heap.push(best)
             }
-            pending[group.selector] = nil
+            pending[group.selector] = unplaced.isEmpty ? nil : TaskPendingGroup(serials: unplaced)
         }
+    }
+
+    /// Pops the least-loaded daemon of `heap` that can take the task, putting the others back:
+    /// one that does not already hold a `listen` task on the same port (two listeners cannot
+    /// share a port on one host, whatever their protocol or address), and not the holder the
+    /// task should avoid (``TaskRecord/avoidedHolder``) unless no other daemon can take it.
+    /// - Returns: `nil` when no daemon in the heap can take it.
+    /// - Complexity: O(log daemons) unless daemons are skipped; each skip costs one more pop.
+    func choose(_ serial: UInt64, from heap: inout TaskHeap<Load>, roster: [String]) -> Load? {
+        let r = records[serial]!
+        let port = r.spec.kind == .listen ? r.spec.parameters["port"] : nil
+        var skipped: [Load] = []
+        var avoided: Load?
+        var chosen: Load?
+        while let candidate = heap.pop() {
+            let id = roster[candidate.rank]
+            if let port, holdsListener(on: port, id) {
+                skipped.append(candidate)
+            } else if id == r.avoidedHolder, avoided == nil {
+                avoided = candidate
+            } else {
+                chosen = candidate
+                break
+            }
+        }
+        if chosen == nil {
+            chosen = avoided
+        } else if let avoided {
+            heap.push(avoided)
+        }
+        for load in skipped { heap.push(load) }
+        return chosen
+    }
+
+    /// Whether daemon `id` holds a `listen` task on `port`.
+    func holdsListener(on port: String, _ id: String) -> Bool {
+        daemons[id]?.held.contains { serial in
+            guard let spec = records[serial]?.spec else { return false }
+            return spec.kind == .listen && spec.parameters["port"] == port
+        } ?? false
     }
 }
