@@ -44,13 +44,26 @@ public struct BatchingSink: RecordSink {
 
     // MARK: RecordSink
 
+    // Both take the record's own source key without touching `peer`: passing the array to
+    // `ByteView.withKey` while `self` is mutated costs a retain and a release per record.
+
     public mutating func beginLog(timestamp: Int64, severity: UInt8, facility: UInt8, host: ByteView, app: ByteView, message: ByteView) {
+        guard host.isEmpty else {
+            payloads.beginLog(shard: route(host), timestamp: timestamp, severity: severity, facility: facility, host: host, app: app, message: message, now: now)
+            return
+        }
+        let peer = self.peer
         ByteView.withKey(host, orElse: peer) { h in
             payloads.beginLog(shard: route(h), timestamp: timestamp, severity: severity, facility: facility, host: h, app: app, message: message, now: now)
         }
     }
 
     public mutating func beginMetric(timestamp: Int64, name: ByteView, value: Double, source: ByteView) {
+        guard source.isEmpty else {
+            payloads.beginMetric(shard: route(source), timestamp: timestamp, name: name, value: value, now: now)
+            return
+        }
+        let peer = self.peer
         ByteView.withKey(source, orElse: peer) { key in
             payloads.beginMetric(shard: route(key), timestamp: timestamp, name: name, value: value, now: now)
         }
