@@ -15,7 +15,7 @@ struct hy_codec_ctx {
     ZSTD_CCtx *zcctx;
     ZSTD_DCtx *zdctx;
     int zstd_level;
-    void *scratch;       /* hy_codec_scratch(): grows, never shrinks */
+    void *scratch;       /* hy_codec_scratch(): grows; hy_codec_scratch_trim() frees it */
     size_t scratch_capacity;
 };
 

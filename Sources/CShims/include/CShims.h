@@ -83,8 +83,9 @@ hy_codec_ctx *hy_codec_ctx_create(int zstdLevel);
 void hy_codec_ctx_free(hy_codec_ctx *ctx);
 
 /*! hy_codec_scratch() :
- *  A buffer of at least `size` bytes owned by the context, valid until the next call or
- *  hy_codec_ctx_free(); it grows and never shrinks, so a writer reuses one allocation.
+ *  A buffer of at least `size` bytes owned by the context, valid until the next call,
+ *  hy_codec_scratch_trim() or hy_codec_ctx_free(). It grows as needed, so a writer reuses one
+ *  allocation for every batch.
  *  @return : the buffer, or NULL when memory is short. */
 void *hy_codec_scratch(hy_codec_ctx *ctx, size_t size);
 
@@ -236,11 +237,13 @@ int hy_segment_write(hy_segment *seg, size_t offset, const void *src, size_t len
 
 /*! hy_segment_append_batch() :
  *  Encodes a batch like hy_batch_write() into the context's scratch buffer, then writes it at
- *  `offset` with pwrite(2): the payload first, the header (with the magic) second. The data lands in the same page cache the mapping shows, so readers
- *  of the mapping see it at once and hy_segment_sync() makes it durable. Writing through the
- *  mapping instead costs a page fault that zero-fills every new page of the preallocated
- *  (unwritten) extent before it is overwritten, and at every msync a write-protect of the dirty
- *  pages with a TLB shootdown on every CPU running the process (docs/wal-format.md).
+ *  `offset` with pwrite(2): the payload first, the header (with the magic) second. The data
+ *  lands in the same page cache the mapping shows, so readers of the mapping see it at once
+ *  and hy_segment_sync() makes it durable. Scratch buffers above 4 MiB are freed afterwards.
+ *  Writing through the mapping instead costs a page fault that zero-fills every new page of
+ *  the preallocated (unwritten) extent before it is overwritten, and at every msync a
+ *  write-protect of the dirty pages with a TLB shootdown on every CPU running the process
+ *  (docs/wal-format.md).
  *  @return : bytes written (header + stored payload), or HY_ENOSPACE when the batch does not fit
  *            before the end of the segment (nothing is written), HY_ETOOLARGE, HY_ECODEC,
  *            HY_ENOMEM, or HY_EIO with errno set. */
