@@ -61,11 +61,11 @@ public struct HealthEvaluator: Sendable, Equatable {
 
         let lagLimit = thresholds.degradedLagNanoseconds
         let shardStats = shards.enumerated().map { index, input in
-            let degraded = input.syncLagNanoseconds > lagLimit
+            let lagging = input.syncLagNanoseconds > lagLimit
             return ShardStats(
-                shard: index, region: topology.region(ofShard: index), state: degraded ? .degraded : .healthy,
-                reason: degraded
-                    ? "WAL sync lag \(Self.seconds(input.syncLagNanoseconds)) exceeds \(Self.seconds(lagLimit))" : nil,
+                shard: index, region: topology.region(ofShard: index), state: lagging || input.stopped != nil ? .degraded : .healthy,
+                reason: input.stopped
+                    ?? (lagging ? "WAL sync lag \(Self.seconds(input.syncLagNanoseconds)) exceeds \(Self.seconds(lagLimit))" : nil),
                 daemons: daemonCounts[index], sources: sourceCounts[index],
                 recordsPerSecond: Self.finite(input.recordsPerSecond), bytesPerSecond: Self.finite(input.bytesPerSecond),
                 lagSeconds: Double(input.syncLagNanoseconds) / 1e9, diskBytes: input.diskBytes,

@@ -106,6 +106,15 @@ private func evaluate(
         #expect(health.region("default")?.state == .degraded && health.state == .degraded)
         #expect(health.region("default")?.reason == "shard 1 degraded")
     }
+
+    @Test func aShardStoppedByAFailedSyncIsDegradedAtOnceWithItsReason() throws {
+        let registry = DaemonRegistry(clock: ManualEpochClock(now: Sim.t0))
+        var shards = healthyShards()
+        shards[2].stopped = "shard 2 stopped after a failed sync (msync failed: EIO); restart the node"
+        let health = evaluate(registry, shards: shards, now: Sim.t0)
+        #expect(health.shards[2].state == .degraded && health.shards[2].reason == shards[2].stopped, "\(health.shards[2])")
+        #expect(health.region("default")?.reason == "shard 2 degraded" && health.state == .degraded)
+    }
 }
 
 @Suite struct HealthRuleTests {
