@@ -36,6 +36,8 @@ struct MetricsExposition {
         for s in shards { m.sample("hypha_wal_sync_seconds_max", ["shard": "\(s)"], Double(wal.shard(s).syncStats.maxNanoseconds) / 1e9) }
         m.family("hypha_wal_sync_seconds_last", "gauge", "Duration of the shard's most recent sync.")
         for s in shards { m.sample("hypha_wal_sync_seconds_last", ["shard": "\(s)"], Double(wal.shard(s).syncStats.lastNanoseconds) / 1e9) }
+        m.family("hypha_wal_shard_stopped", "gauge", "1 when the shard stopped writing after a failed sync (restart the node), else 0.")
+        for s in shards { m.sample("hypha_wal_shard_stopped", ["shard": "\(s)"], wal.shard(s).failure == nil ? 0 : 1) }
         m.family("hypha_wal_syncs_total", "counter", "Syncs of the shard's active segment.")
         for s in shards { m.sample("hypha_wal_syncs_total", ["shard": "\(s)"], Double(wal.shard(s).syncStats.count)) }
         let usage = ingest.context.gate.usage

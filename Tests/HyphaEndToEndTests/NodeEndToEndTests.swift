@@ -61,7 +61,7 @@ import Testing
         #expect(status == 200)
         for family in [
             "hypha_listener_records_total", "hypha_listener_bytes_total", "hypha_listener_rejects_total", "hypha_shard_records_per_second",
-            "hypha_shard_bytes_per_second", "hypha_wal_bytes", "hypha_wal_segments", "hypha_wal_sync_seconds_max", "hypha_in_flight_bytes",
+            "hypha_shard_bytes_per_second", "hypha_wal_bytes", "hypha_wal_segments", "hypha_wal_sync_seconds_max", "hypha_wal_shard_stopped", "hypha_in_flight_bytes",
         ] {
             #expect(text.contains("# TYPE \(family) "), "exposes \(family)")
         }
