@@ -115,7 +115,10 @@ let package = Package(
         ),
         .testTarget(
             name: "IngestTests",
-            dependencies: ["Ingest", "CShims", "Workload", "Fleet"],
+            dependencies: [
+                "Ingest", "CShims", "Workload", "Fleet", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,6 +1,7 @@
 import Foundation
 import Ingest
 import NIOCore
+import NIOPosix
 import Testing
 
 /// UDP cannot push back: while the WAL is behind (the in-flight gate over its limit), syslog
@@ -26,22 +27,28 @@ import Testing
             observer: nil, threads: 1, logger: quietLogger)
         let bound = try await server.start()
         let port = try #require(bound["syslog_udp"]?.port)
-        let sender = try UDPSender(port: port)
-        defer { sender.close() }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let sender = try await DatagramBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
+        let target = try SocketAddress(ipAddress: "127.0.0.1", port: port)
+        func send(_ message: String) async throws {
+            try await sender.writeAndFlush(AddressedEnvelope(remoteAddress: target, data: ByteBuffer(string: message))).get()
+        }
         func dropped() -> Int { server.context.stats.snapshot.listeners[.syslogUDP]?.dropped ?? 0 }
         func stored() -> UInt64 { (0 ..< wal.shardCount).reduce(0) { $0 + wal.shard($1).nextSequence } }
 
         // The WAL is "behind": shard 0's share of the in-flight bytes is used up.
         server.context.gate.reserve(bytes: limits.maxInFlightShardBytes, shard: 0)
         #expect(server.context.gate.isOverLimit)
-        for i in 0 ..< 50 { try sender.send("<13>1 2026-11-21T10:00:00Z web1 app - - - dropped \(i)") }
+        for i in 0 ..< 50 { try await send("<13>1 2026-11-21T10:00:00Z web1 app - - - dropped \(i)") }
         #expect(await eventually { dropped() == 50 }, "50 datagrams counted as dropped, got \(dropped())")
         #expect(stored() == 0, "nothing of them was written")
 
         server.context.gate.release(bytes: limits.maxInFlightShardBytes, shard: 0)
-        for i in 0 ..< 20 { try sender.send("<13>1 2026-11-21T10:00:01Z web1 app - - - stored \(i)") }
+        for i in 0 ..< 20 { try await send("<13>1 2026-11-21T10:00:01Z web1 app - - - stored \(i)") }
         #expect(await eventually { stored() == 20 }, "the next 20 are stored once the gate drained, got \(stored())")
         #expect(dropped() == 50, "and none of them was dropped")
+        try await sender.close()
+        try await group.shutdownGracefully()
         try await server.shutdown()
         try wal.close()
         let messages = try (0 ..< 2).flatMap { try readAll(directory.path, shard: $0) }.compactMap { record -> String? in
@@ -58,29 +65,4 @@ import Testing
         }
         return condition()
     }
-}
-
-/// A connected UDP socket to 127.0.0.1:`port`.
-private struct UDPSender {
-    let fd: Int32
-
-    init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let r = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard r == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
-    }
-
-    func send(_ message: String) throws {
-        let bytes = Array(message.utf8)
-        guard Glibc.send(fd, bytes, bytes.count, 0) == bytes.count else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
-    }
-
-    func close() { _ = Glibc.close(fd) }
 }
