@@ -134,10 +134,8 @@ final class NativeHandler: ChannelInboundHandler {
             let verdict = ingest.control?.admitsTaskData(daemonID: hello.daemonID, producerID: producerID) ?? .refused("this node assigns no tasks")
             if case .refused(let why) = verdict {
                 // Fenced: the whole batch is refused, and nothing of it is written.
-                let slot = nextSlot
-                nextSlot += 1
                 let rejected = (0 ..< count).map { ($0, NativeRejectCode.fenced, why) }
-                complete(slot, NativeFrames.nack(producerID: producerID, sequence: sequence, accepted: 0, rejected: rejected, allocator: context.channel.allocator))
+                respond(NativeFrames.nack(producerID: producerID, sequence: sequence, accepted: 0, rejected: rejected, allocator: context.channel.allocator))
                 return
             }
         }
