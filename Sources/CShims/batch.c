@@ -117,12 +117,7 @@ int64_t hy_batch_write(hy_codec_ctx *ctx, hy_batch_header *h, const void *src, s
     }
     if (stored < 0) {
         codec = HY_CODEC_NONE;
-        if (room < srcSize) {
-            /* A failed compression may have written part of its output: leave no stray bytes
-             * behind the segment's data end. */
-            if (h->codec != HY_CODEC_NONE && srcSize > 0) memset(payload, 0, room < srcSize ? room : srcSize);
-            return HY_ENOSPACE;
-        }
+        if (room < srcSize) return HY_ENOSPACE;
         if (srcSize) memcpy(payload, src, srcSize);
         stored = (int64_t)srcSize;
     }

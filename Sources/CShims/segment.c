@@ -167,13 +167,13 @@ int64_t hy_segment_append_batch(hy_segment *seg, hy_codec_ctx *ctx, hy_batch_hea
 int hy_segment_zero_tail(hy_segment *seg, size_t offset) {
     if (offset >= seg->size) return HY_OK;
     /* Whole pages: let the file system zero them without touching memory; the partial first
-     * page (and file systems without ZERO_RANGE) through the mapping. */
+     * page (and file systems without ZERO_RANGE) through the mapping. The fdatasync covers
+     * both. */
     size_t ps = page_size();
     size_t aligned = (offset + ps - 1) & ~(ps - 1);
     if (aligned < seg->size &&
         fallocate(seg->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)aligned, (off_t)(seg->size - aligned)) == 0) {
         if (aligned > offset) memset(seg->base + offset, 0, aligned - offset);
-        if (hy_segment_sync(seg, offset, aligned - offset + 1) != HY_OK) return HY_EIO;
         return fdatasync(seg->fd) == 0 ? HY_OK : HY_EIO;
     }
     memset(seg->base + offset, 0, seg->size - offset);

@@ -184,8 +184,9 @@ int64_t hy_batch_resync(const void *p, size_t avail, size_t from);
  *  and copied back into `h`.
  *  @return : total bytes written (header + payload), or HY_ENOSPACE when it does not fit in
  *            `dstCapacity`, HY_ETOOLARGE above HY_BATCH_MAX_PAYLOAD, HY_ECODEC, HY_ENOMEM.
- *  Never writes outside [dst, dst + dstCapacity). On HY_ENOSPACE, bytes a failed compression
- *  wrote are zeroed again, so a segment holds nothing past its last batch. */
+ *  Never writes outside [dst, dst + dstCapacity); on HY_ENOSPACE what it wrote there is
+ *  garbage (segments get batches through hy_segment_append_batch(), which writes nothing
+ *  then). */
 int64_t hy_batch_write(hy_codec_ctx *ctx, hy_batch_header *h, const void *src, size_t srcSize,
                        void *dst, size_t dstCapacity);
 
