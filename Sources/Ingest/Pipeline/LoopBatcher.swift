@@ -44,8 +44,8 @@ public struct BatchingSink: RecordSink {
 
     // MARK: RecordSink
 
-    // Both take the record's own source key without touching `peer`: passing the array to
-    // `ByteView.withKey` while `self` is mutated costs a retain and a release per record.
+    // An empty source key means the sending peer. A record with its own key does not touch
+    // `peer`: reading the array while `self` is mutated costs a retain and a release.
 
     public mutating func beginLog(timestamp: Int64, severity: UInt8, facility: UInt8, host: ByteView, app: ByteView, message: ByteView) {
         guard host.isEmpty else {
@@ -53,7 +53,8 @@ public struct BatchingSink: RecordSink {
             return
         }
         let peer = self.peer
-        ByteView.withKey(host, orElse: peer) { h in
+        unsafe peer.withUnsafeBytes { raw in
+            let h = unsafe ByteView(raw)
             payloads.beginLog(shard: route(h), timestamp: timestamp, severity: severity, facility: facility, host: h, app: app, message: message, now: now)
         }
     }
@@ -64,7 +65,8 @@ public struct BatchingSink: RecordSink {
             return
         }
         let peer = self.peer
-        ByteView.withKey(source, orElse: peer) { key in
+        unsafe peer.withUnsafeBytes { raw in
+            let key = unsafe ByteView(raw)
             payloads.beginMetric(shard: route(key), timestamp: timestamp, name: name, value: value, now: now)
         }
     }
