@@ -9,7 +9,7 @@ import Synchronization
 /// identity: a daemon that reconnects gets a new session with a higher ``number``.
 public final class DaemonSession: Sendable {
     /// The daemon id from the HELLO.
-    public let daemonID: String
+    public var daemonID: String { hello.daemonID }
     /// The accepted HELLO.
     public let hello: NativeHello
     /// Unique within the process, increasing with each new connection.
@@ -19,7 +19,6 @@ public final class DaemonSession: Sendable {
     private static let counter = Atomic<UInt64>(0)
 
     init(hello: NativeHello, channel: any Channel) {
-        self.daemonID = hello.daemonID
         self.hello = hello
         self.channel = channel
         number = Self.counter.add(1, ordering: .relaxed).newValue

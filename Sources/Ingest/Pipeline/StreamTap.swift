@@ -93,7 +93,7 @@ public final class StreamTap: Sendable {
                     }
                 case RecordKind.log.rawValue:
                     // kind, timestamp, then the severity byte.
-                    keep = f.wantsLogs && (f.logSeverityCeiling == 255 || body[9] <= f.logSeverityCeiling)
+                    keep = f.wantsLogs && body[9] <= f.logSeverityCeiling
                 default:
                     keep = false
                 }
