@@ -63,6 +63,12 @@ public final class ShardLog: Sendable {
         var failure: WALError?
         /// ``ShardLog/failNextSync(with:)``: the next sync throws this instead of syncing.
         var injectedSyncFailure: WALError?
+
+        /// The injected failure for the sync about to run, cleared.
+        mutating func takeInjectedSyncFailure() -> WALError? {
+            defer { injectedSyncFailure = nil }
+            return injectedSyncFailure
+        }
     }
 
     init(shard: Int, layout: WALLayout, options: WALOptions, recovered: ShardScanResult) {
@@ -157,15 +163,12 @@ public final class ShardLog: Sendable {
     /// - Returns: the shard's durable sequence afterwards (every sequence below it is durable).
     @discardableResult
     public func sync() throws(WALError) -> UInt64 {
-        let (file, from, to, sequence, failure, injected) = state.withLock { s in
-            guard s.failure == nil, s.active != nil, s.writeOffset > s.syncedOffset else {
-                return (s.active, s.syncedOffset, s.writeOffset, s.nextSequence, s.failure, WALError?.none)
-            }
-            defer { s.injectedSyncFailure = nil }
-            return (s.active, s.syncedOffset, s.writeOffset, s.nextSequence, s.failure, s.injectedSyncFailure)
+        let due = try state.withLock { (s: inout State) throws(WALError) -> (SegmentFile, Int, Int, UInt64, WALError?)? in
+            if let failure = s.failure { throw failure }
+            guard let active = s.active, s.writeOffset > s.syncedOffset else { return nil }
+            return (active, s.syncedOffset, s.writeOffset, s.nextSequence, s.takeInjectedSyncFailure())
         }
-        if let failure { throw failure }
-        guard let file, to > from else { return durableSequence }
+        guard let (file, from, to, sequence, injected) = due else { return durableSequence }
         let started = Monotonic.nanoseconds()
         do {
             try Self.sync(file, offset: from, length: to - from, injected: injected)
@@ -250,10 +253,8 @@ public final class ShardLog: Sendable {
 
     /// Syncs a range of `file` under the lock; a failure stops the shard.
     private func syncOrStop(_ s: inout State, _ file: SegmentFile, offset: Int, length: Int) throws(WALError) {
-        let injected = s.injectedSyncFailure
-        s.injectedSyncFailure = nil
         do {
-            try Self.sync(file, offset: offset, length: length, injected: injected)
+            try Self.sync(file, offset: offset, length: length, injected: s.takeInjectedSyncFailure())
         } catch {
             throw stop(&s, after: error)
         }
@@ -272,7 +273,8 @@ public final class ShardLog: Sendable {
             "shard \(shard) stopped after a failed sync (\(error.message)): records not yet synced may be lost, so it accepts and acknowledges nothing more; restart the node to recover from what is on disk",
             path: error.path)
         s.failure = failure
-        // The sync lag grows from here on, so health reports the shard Degraded.
+        // What was not synced never will be: the sync lag grows from here on (the built-in
+        // sync-lag alert fires), even when the failed sync was a new segment's header.
         if s.oldestUnsynced == 0 { s.oldestUnsynced = Monotonic.nanoseconds() }
         return failure
     }
