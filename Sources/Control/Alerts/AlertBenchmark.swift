@@ -5,8 +5,8 @@ import Logging
 /// evaluation round over 100,000 active series and 200 rules in ≤ 50 ms on one core.
 ///
 /// ```swift
-/// let round = AlertBenchmark.run(series: 100_000, rules: 200)
-/// print("alert evaluation round: \(round)")
+/// let result = AlertBenchmark.runDetailed(series: 100_000, rules: 200)
+/// print("alert evaluation round: \(result.evaluation)")
 /// ```
 public enum AlertBenchmark {
     /// What ``runDetailed(series:rules:samplesPerSeries:rounds:)`` measured.
@@ -25,10 +25,6 @@ public enum AlertBenchmark {
         public var firing: Int
     }
 
-    /// Median duration of one evaluation round over `series` series and `rules` rules.
-    public static func run(series: Int = 100_000, rules: Int = 200) -> Duration {
-        runDetailed(series: series, rules: rules).evaluation
-    }
 
     /// Builds an ``AlertEngine`` (no hooks, no state file) with `rules` metric rules grouped by
     /// `host`, cycling through every aggregation over a 5-minute window with `for: 10s`; feeds

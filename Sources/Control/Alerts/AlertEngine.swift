@@ -219,12 +219,6 @@ public final class AlertEngine: Sendable {
     /// What the rules want from the stream; read it per batch (it changes on reload).
     public var interest: AlertInterest { interestBox.withLock { $0 } }
 
-    /// Whether a metric named `name` can matter to any rule.
-    public func wantsMetric(named name: String) -> Bool { interestBox.withLock { $0.wantsMetric(named: name) } }
-
-    /// Whether any rule selects log records.
-    public var wantsLogs: Bool { interestBox.withLock { $0.wantsLogs } }
-
     /// Takes a batch of metric samples (any thread).
     public func ingest(samples: [MetricSample]) {
         guard !samples.isEmpty else { return }

@@ -180,16 +180,6 @@ public enum AlertAggregation: String, Sendable, Equatable, CaseIterable, Codable
     /// 99th percentile (nearest rank).
     case p99
 
-    /// The percentile as a fraction, for `p50`/`p90`/`p99`.
-    var percentile: Double? {
-        switch self {
-        case .p50: 0.5
-        case .p90: 0.9
-        case .p99: 0.99
-        default: nil
-        }
-    }
-
     /// Whether a log rule may use it.
     public var appliesToLogs: Bool { self == .count || self == .rate }
 }

@@ -132,16 +132,6 @@ public final class HookDispatcher: Sendable {
         let all = lanes.withLock { l in defer { l = [] }; return l }
         for lane in all { lane.stop() }
     }
-
-    /// Runs until the task is cancelled, then shuts down: the shape of a swift-service-lifecycle
-    /// `Service` (`extension HookDispatcher: Service {}` in a module that has it), to run with
-    /// `.cancelOnGracefulShutdown()`. Call ``configure(_:)`` before or while it runs.
-    public func run() async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(3600))
-        }
-        shutdown()
-    }
 }
 
 /// One hook's queue and workers.

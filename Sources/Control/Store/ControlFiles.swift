@@ -107,12 +107,6 @@ enum ControlFiles {
         do { return try body() } catch { throw ControlStoreError(.io, path: error.path ?? "", error.message) }
     }
 
-    /// Size of `path` in bytes, or `nil` when it does not exist.
-    static func size(_ path: String) -> Int? {
-        var st = stat()
-        return stat(path, &st) == 0 ? Int(st.st_size) : nil
-    }
-
     /// Writes `bytes` to a new `path` (replacing it) and fsyncs it.
     static func writeSynced(_ path: String, _ bytes: [UInt8]) throws(ControlStoreError) {
         let file = try ControlFileHandle(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC)

@@ -101,11 +101,6 @@ public final class FileControlStore: ControlStore {
         compactIfDue()
     }
 
-    /// Values of every key under `prefix`, sorted by key bytes.
-    public func values(under prefix: String) -> [(key: String, value: [UInt8])] {
-        contents.sortedValues(under: prefix)
-    }
-
     /// The open `log-<generation>`, creating it (and syncing the directory) when needed.
     func openLog() throws(ControlStoreError) -> ControlFileHandle {
         if let log { return log }
