@@ -87,10 +87,11 @@ public enum FileSystem {
         }
     }
 
-    /// Writes `bytes` to `path` through a synced temporary file and an atomic rename.
-    static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws(WALError) {
+    /// Writes `bytes` to `path` through a synced temporary file (`<path>.tmp`, created with
+    /// `mode`), an atomic rename and a synced directory.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: UInt32 = 0o644) throws(WALError) {
         let temporary = path + ".tmp"
-        try write(temporary, bytes, flags: O_WRONLY | O_CREAT | O_TRUNC)
+        try write(temporary, bytes, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: mode_t(mode))
         try rename(temporary, path)
         try syncDirectory(directory(of: path))
     }
@@ -100,8 +101,8 @@ public enum FileSystem {
         try write(path, bytes, flags: O_WRONLY | O_CREAT | O_APPEND)
     }
 
-    private static func write(_ path: String, _ bytes: [UInt8], flags: Int32) throws(WALError) {
-        let fd = unsafe open(path, flags | O_CLOEXEC, 0o644)
+    private static func write(_ path: String, _ bytes: [UInt8], flags: Int32, mode: mode_t = 0o644) throws(WALError) {
+        let fd = unsafe open(path, flags | O_CLOEXEC, mode)
         guard fd >= 0 else { throw WALError(.io, "cannot open for writing: \(systemError())", path: path) }
         defer { close(fd) }
         var done = 0

@@ -1,4 +1,5 @@
 import Foundation
+import Ingest
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -147,38 +148,10 @@ public struct AlertStateStore: Sendable {
         do { data = try encoder.encode(state) } catch {
             throw AlertStateStoreError(.io, path: path, "cannot encode: \(error)")
         }
-        let tmp = path + ".tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw AlertStateStoreError(.io, path: path, "cannot create \(tmp): \(errnoText(errno))") }
-        var failure: String?
-        data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = "write to \(tmp) failed: \(errnoText(errno))"
-                    return
-                }
-                offset += n
-            }
-        }
-        if failure == nil, fsync(fd) != 0 { failure = "fsync of \(tmp) failed: \(errnoText(errno))" }
-        close(fd)
-        if let failure {
-            unlink(tmp)
-            throw AlertStateStoreError(.io, path: path, failure)
-        }
-        guard rename(tmp, path) == 0 else {
-            let e = errno
-            unlink(tmp)
-            throw AlertStateStoreError(.io, path: path, "rename of \(tmp) failed: \(errnoText(e))")
-        }
-        let dir = (path as NSString).deletingLastPathComponent
-        let dfd = open(dir.isEmpty ? "." : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dfd >= 0 {
-            _ = fsync(dfd)
-            close(dfd)
+        do {
+            try FileSystem.writeAtomically(path, [UInt8](data), mode: 0o640)
+        } catch {
+            throw AlertStateStoreError(.io, path: path, error.description)
         }
     }
 
