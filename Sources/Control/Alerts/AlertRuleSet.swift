@@ -462,15 +462,7 @@ struct RuleFileParser {
     }
 
     static func syntaxError(_ error: YamlError) -> RuleError {
-        switch error {
-        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
-             .composer(let context, let problem, let mark, _):
-            let ctx = context.map { " \($0.text)" } ?? ""
-            return RuleError(.syntax, line: mark.line, "YAML syntax: \(problem)\(ctx)")
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            return RuleError(.syntax, line: context.mark.line, "duplicate key \(duplicates.joined(separator: ", ")) in \(context.text)")
-        default:
-            return RuleError(.syntax, line: nil, "YAML: \(error)")
-        }
+        guard let (line, problem) = TextRules.locate(error) else { return RuleError(.syntax, line: nil, "YAML: \(error)") }
+        return RuleError(.syntax, line: line, problem)
     }
 }

@@ -18,18 +18,8 @@ enum ConfigContent {
         guard !bytes.isEmpty, bytes.count <= maxNameBytes else {
             throw ConfigError(.invalid, "a configuration name is 1 to \(maxNameBytes) bytes, got \(bytes.count)")
         }
-        for b in bytes where !isNameByte(b) {
+        for b in bytes where !TextRules.isNameByte(b) {
             throw ConfigError(.invalid, "configuration name '\(name)' may only use A-Z a-z 0-9 . _ -")
-        }
-    }
-
-    private static func isNameByte(_ b: UInt8) -> Bool {
-        switch b {
-        case UInt8(ascii: "A") ... UInt8(ascii: "Z"), UInt8(ascii: "a") ... UInt8(ascii: "z"), UInt8(ascii: "0") ... UInt8(ascii: "9"),
-             UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
-            true
-        default:
-            false
         }
     }
 
@@ -83,16 +73,7 @@ enum ConfigContent {
     }
 
     private static func syntaxError(_ error: YamlError) -> ConfigError {
-        switch error {
-        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
-             .composer(let context, let problem, let mark, _):
-            let ctx = context.map { " \($0.text)" } ?? ""
-            return ConfigError(.invalid, "line \(mark.line): YAML syntax: \(problem)\(ctx)", line: mark.line)
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            let line = context.mark.line
-            return ConfigError(.invalid, "line \(line): duplicate key \(duplicates.joined(separator: ", ")) \(context.text)", line: line)
-        default:
-            return ConfigError(.invalid, "not YAML or JSON: \(error)")
-        }
+        guard let (line, problem) = TextRules.locate(error) else { return ConfigError(.invalid, "not YAML or JSON: \(error)") }
+        return ConfigError(.invalid, "line \(line): \(problem)", line: line)
     }
 }

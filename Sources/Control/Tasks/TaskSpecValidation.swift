@@ -83,14 +83,8 @@ extension TaskSpec {
     static func checkStream(_ stream: String) throws(TaskError) {
         let bytes = stream.utf8
         guard (1 ... 128).contains(bytes.count) else { throw .invalid("stream must be 1 to 128 bytes; it is \(bytes.count)") }
-        for b in bytes {
-            switch b {
-            case UInt8(ascii: "A") ... UInt8(ascii: "Z"), UInt8(ascii: "a") ... UInt8(ascii: "z"), UInt8(ascii: "0") ... UInt8(ascii: "9"),
-                UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
-                continue
-            default:
-                throw .invalid("stream \"\(stream)\" may only contain A-Z, a-z, 0-9, '.', '_' and '-'")
-            }
+        for b in bytes where !TextRules.isNameByte(b) {
+            throw .invalid("stream \"\(stream)\" may only contain A-Z, a-z, 0-9, '.', '_' and '-'")
         }
     }
 
