@@ -36,7 +36,8 @@ public struct DaemonCandidate: Sendable, Equatable {
     /// The daemon id from its HELLO.
     public var id: String
     public var labels: [String: String]
-    /// Its region (``Topology/defaultRegion`` when its HELLO named none).
+    /// Its region (``Topology/defaultRegion`` when its HELLO named none: an empty region
+    /// passed to the initializer means that one).
     public var region: String
     /// Records per second it sends, as an EMA (0 when unknown): the scheduler's second
     /// measure of load after the number of tasks.
@@ -45,7 +46,7 @@ public struct DaemonCandidate: Sendable, Equatable {
     public init(id: String, labels: [String: String] = [:], region: String = Topology.defaultRegion, throughput: Double = 0) {
         self.id = id
         self.labels = labels
-        self.region = region
+        self.region = region.isEmpty ? Topology.defaultRegion : region
         self.throughput = throughput
     }
 }

@@ -75,7 +75,7 @@ final class ControlLoop: @unchecked Sendable {
         let hello = session.hello
         sessions[session.daemonID] = session
         let candidate = DaemonCandidate(
-            id: hello.daemonID, labels: hello.labels, region: hello.region.isEmpty ? Topology.defaultRegion : hello.region,
+            id: hello.daemonID, labels: hello.labels, region: hello.region,
             throughput: state.online[hello.daemonID]?.throughput ?? 0)
         state.online[hello.daemonID] = candidate
         state.send(state.tasks.daemonOnline(candidate, now: now))
@@ -102,7 +102,7 @@ final class ControlLoop: @unchecked Sendable {
         }
         if now >= nextSecond {
             nextSecond = now + 1_000_000_000
-            if state.configs.rollouts.contains(where: { $0.state == .running || $0.state == .paused }) {
+            if !state.configs.activeRollouts.isEmpty {
                 let health = self.health()
                 state.send(state.configs.tick(now: now, health: { health[$0] }))
             }
@@ -142,7 +142,7 @@ final class ControlLoop: @unchecked Sendable {
         }
         lastCommit = now
         fences.update(pendingRecords.values)
-        fences.remove(serials: pendingRemoved.compactMap { UInt64($0.dropFirst(2)) })
+        fences.remove(serials: pendingRemoved.compactMap(TaskRecord.serial(of:)))
         pendingRecords.removeAll(keepingCapacity: true)
         pendingCheckpoints.removeAll(keepingCapacity: true)
         pendingRemoved.removeAll(keepingCapacity: true)

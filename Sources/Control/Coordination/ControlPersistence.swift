@@ -26,8 +26,8 @@ enum ControlPersistence {
         var rollouts: [Rollout] = []
         for entry in store.values(under: ControlKeys.rollouts) { rollouts.append(try decode(Rollout.self, entry)) }
         let lease = settings.leaseDuration.clampedNanoseconds
-        let storedSerial = store.contents[ControlKeys.nextTaskSerial].flatMap { UInt64(String(decoding: $0, as: UTF8.self)) } ?? 1
-        let nextSerial = max(storedSerial, (records.map(\.serial).max() ?? 0) + 1)
+        // The book takes at least the highest restored serial + 1 itself.
+        let nextSerial = store.contents[ControlKeys.nextTaskSerial].flatMap { UInt64(String(decoding: $0, as: UTF8.self)) } ?? 1
         return ControlState(
             tasks: TaskBook(restoring: records, leaseDuration: lease, now: now, maxTasks: settings.maxTasks, nextSerial: nextSerial),
             configs: ConfigBook(restoring: documents, rollouts: rollouts), now: now)
