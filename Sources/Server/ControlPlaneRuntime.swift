@@ -29,11 +29,16 @@ final class ControlPlaneRuntime: Sendable {
     var shardCount: Int { wal.shardCount }
 
     /// The health of everything now.
-    func health() -> ClusterHealth { monitor.health(shards: ShardInput.gather(wal: wal, stats: stats.snapshot)) }
+    func health() -> ClusterHealth { health(stats: stats.snapshot) }
 
-    /// Folds the last second's sources into the registry (and expires old ones).
-    func tick() {
-        var sources = stats.snapshot.sources
+    /// The health of everything now, with ingest figures from `snapshot`.
+    func health(stats snapshot: IngestStats.Snapshot) -> ClusterHealth {
+        monitor.health(shards: ShardInput.gather(wal: wal, stats: snapshot))
+    }
+
+    /// Folds the last second's sources (from `snapshot`) into the registry and expires old ones.
+    func tick(_ snapshot: IngestStats.Snapshot) {
+        var sources = snapshot.sources
         sources[0] = nil  // the overflow slot of the per-loop source tables
         registry.absorb(sources: sources)
     }

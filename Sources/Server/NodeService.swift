@@ -145,14 +145,24 @@ struct ControlService: Service {
                     alerts.engine.reopenHooks()
                 }
             }
-            var nextEvaluation = ContinuousClock.now + interval
+            // Once a second, as the ingest stats are published; the evaluation interval is whole
+            // seconds, so its deadlines fall on ticks.
+            let start = ContinuousClock.now
+            var nextTick = start + .seconds(1)
+            var nextEvaluation = start + interval
             while !Task.isShuttingDownGracefully, !Task.isCancelled {
-                control.tick()
+                // A graceful shutdown ends the wait at once.
+                let deadline = nextTick
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(until: deadline, clock: .continuous) }
+                nextTick += .seconds(1)
+                let snapshot = control.stats.snapshot
+                control.tick(snapshot)
                 if ContinuousClock.now >= nextEvaluation {
-                    alerts.evaluate(health: control.health(), stats: control.stats.snapshot, dataDirectory: dataDirectory)
-                    nextEvaluation = ContinuousClock.now + interval
+                    alerts.evaluate(health: control.health(stats: snapshot), stats: snapshot, dataDirectory: dataDirectory)
+                    nextEvaluation += interval
+                    // After a stall, evaluate again one interval from now rather than in a burst.
+                    if nextEvaluation < ContinuousClock.now { nextEvaluation = ContinuousClock.now + interval }
                 }
-                try? await Task.sleep(for: .milliseconds(250))
             }
             group.cancelAll()
         }
