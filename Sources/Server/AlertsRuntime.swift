@@ -30,8 +30,7 @@ final class AlertsRuntime: Sendable {
             rules: rules, hooks: hooks, store: AlertStateStore(path: dataDirectory + "/control/alerts.json"),
             options: AlertEngineOptions(nodeName: nodeID, restoreGrace: 2 * evaluationInterval.components.seconds * 1_000_000_000), logger: logger)
         self.engine = engine
-        let interest = engine.interest
-        tap = StreamTap(filter: TapFilter(metricNames: interest.metricNames, wantsLogs: interest.wantsLogs, logSeverityCeiling: interest.logSeverityCeiling)) { bytes, _ in
+        tap = StreamTap(filter: TapFilter(engine.interest)) { bytes, _ in
             engine.consume(bytes)
         }
     }
@@ -52,8 +51,7 @@ final class AlertsRuntime: Sendable {
             logger.warning("rules not reloaded; the previous rules stay", metadata: ["rules.path": "\(rulesPath ?? "-")", "error": "\(error)"])
             return "\(error)"
         }
-        let interest = engine.interest
-        tap.update(TapFilter(metricNames: interest.metricNames, wantsLogs: interest.wantsLogs, logSeverityCeiling: interest.logSeverityCeiling))
+        tap.update(TapFilter(engine.interest))
         logger.info("rules reloaded", metadata: ["rules.path": "\(rulesPath ?? "-")", "rules.count": "\(engine.rules.count)"])
         return nil
     }
@@ -111,5 +109,12 @@ extension AlertEngine {
         }
         ingest(samples: samples)
         ingest(logs: logs)
+    }
+}
+
+extension TapFilter {
+    /// The stream tap's filter for what the alert rules want.
+    init(_ interest: AlertInterest) {
+        self.init(metricNames: interest.metricNames, wantsLogs: interest.wantsLogs, logSeverityCeiling: interest.logSeverityCeiling)
     }
 }
