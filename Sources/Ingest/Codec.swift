@@ -84,6 +84,11 @@ public enum CRC32C {
         unsafe bytes.withUnsafeBytes { unsafe hy_crc32c(seed, $0.baseAddress, $0.count) }
     }
 
+    /// The checksum of a slice, without copying it out first.
+    public static func checksum(_ bytes: ArraySlice<UInt8>, seed: UInt32 = 0) -> UInt32 {
+        unsafe bytes.withUnsafeBytes { unsafe hy_crc32c(seed, $0.baseAddress, $0.count) }
+    }
+
     /// The portable slice-by-8 result, for checking the hardware path.
     public static func portableChecksum(_ bytes: [UInt8], seed: UInt32 = 0) -> UInt32 {
         unsafe bytes.withUnsafeBytes { unsafe hy_crc32c_portable(seed, $0.baseAddress, $0.count) }

@@ -80,14 +80,14 @@ struct SegmentHeader: Equatable {
         out.storeLE(UInt64(shard), at: 12, width: 4)
         out.storeLE(baseSequence, at: 16)
         out.storeLE(UInt64(bitPattern: createdNanoseconds), at: 24)
-        out.storeLE(UInt64(CRC32C.checksum(Array(out[0 ..< 60]))), at: 60, width: 4)
+        out.storeLE(UInt64(CRC32C.checksum(out[0 ..< 60])), at: 60, width: 4)
         return out
     }
 
     /// Decodes and checks magic, version and CRC; `nil` when any is wrong.
     static func decode(_ bytes: [UInt8]) -> SegmentHeader? {
         guard bytes.count >= size, bytes.loadLE(at: 0) == magic, bytes.loadLE(at: 8, width: 2) == UInt64(version),
-            bytes.loadLE(at: 60, width: 4) == UInt64(CRC32C.checksum(Array(bytes[0 ..< 60])))
+            bytes.loadLE(at: 60, width: 4) == UInt64(CRC32C.checksum(bytes[0 ..< 60]))
         else { return nil }
         return SegmentHeader(
             shard: UInt32(bytes.loadLE(at: 12, width: 4)), baseSequence: bytes.loadLE(at: 16),

@@ -61,7 +61,7 @@ enum ControlRecordCodec {
             length <= bytes.count - offset - headerBytes
         else { return nil }
         let body = offset + headerBytes ..< offset + headerBytes + length
-        guard CRC32C.checksum(Array(bytes[body])) == bytes.controlU32(at: offset + 4) else { return nil }
+        guard CRC32C.checksum(bytes[body]) == bytes.controlU32(at: offset + 4) else { return nil }
         return body
     }
 

@@ -49,7 +49,7 @@ enum ControlSnapshotCodec {
         guard Array(bytes[0 ..< 4]) == magic else { throw corrupt(0, "does not start with the magic \"HYCS\"") }
         let end = bytes.count - trailerBytes
         let stored = bytes.controlU32(at: end)
-        let computed = CRC32C.checksum(Array(bytes[0 ..< end]))
+        let computed = CRC32C.checksum(bytes[0 ..< end])
         guard stored == computed else {
             throw corrupt(end, "checksum mismatch (stored \(hex(stored)), computed \(hex(computed)) over \(end) bytes)")
         }
