@@ -1,3 +1,5 @@
+import Glibc
+
 extension TaskSpec {
     /// The largest parameter value (a path glob or a command line), in bytes.
     public static let maxParameterBytes = 4096
@@ -110,33 +112,12 @@ extension TaskSpec {
         return hostMetricsGroups.filter(wanted.contains).joined(separator: ",")
     }
 
-    /// Whether `text` looks like an IPv4 dotted quad or an IPv6 literal (hex groups and colons,
-    /// optionally ending in a dotted quad). Host names are not accepted: a listener binds an address.
+    /// Whether `text` is an IPv4 or IPv6 address literal as `inet_pton(3)` reads it, which is
+    /// what the daemon's listener will bind. Host names are not accepted: a listener binds an
+    /// address.
     static func isAddressLiteral(_ text: String) -> Bool {
-        func isIPv4(_ s: Substring) -> Bool {
-            let parts = s.split(separator: ".", omittingEmptySubsequences: false)
-            return parts.count == 4 && parts.allSatisfy { p in
-                !p.isEmpty && p.count <= 3 && p.allSatisfy(\.isASCII) && p.allSatisfy(\.isNumber) && Int(p).map { $0 <= 255 } == true
-            }
-        }
-        if isIPv4(text[...]) { return true }
-        guard text.contains(":"), text.utf8.count <= 45 else { return false }
-        let groups = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard groups.count >= 3, groups.count <= 8 else { return false }
-        var doubleColons = 0
-        var previous: UInt8 = 0
-        for b in text.utf8 {
-            if b == UInt8(ascii: ":"), previous == UInt8(ascii: ":") { doubleColons += 1 }
-            previous = b
-        }
-        let endsInIPv4 = groups.last?.contains(".") == true
-        guard doubleColons <= 1 else { return false }
-        if doubleColons == 0, groups.count != (endsInIPv4 ? 7 : 8) || groups.contains(where: \.isEmpty) { return false }
-        for (i, g) in groups.enumerated() {
-            if i == groups.count - 1, endsInIPv4 { return isIPv4(g) }
-            guard g.count <= 4, g.allSatisfy(\.isHexDigit) else { return false }
-        }
-        return true
+        var address = in6_addr()
+        return inet_pton(AF_INET, text, &address) == 1 || inet_pton(AF_INET6, text, &address) == 1
     }
 }
 
