@@ -25,6 +25,16 @@ struct TemporaryDirectory {
     }
 }
 
+/// Polls `condition` every 10 ms until it holds or `timeout` passes; whether it held.
+func eventually(timeout: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while !condition() {
+        guard ContinuousClock.now < deadline else { return false }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return true
+}
+
 let quietLogger: Logger = {
     var logger = Logger(label: "test")
     logger.logLevel = .critical
@@ -87,3 +97,4 @@ func segmentPaths(_ directory: String, shard: Int = 0) -> [String] {
     let dir = WALLayout(dataDirectory: directory).shardDirectory(shard)
     return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".seg") }.sorted().map { dir + "/" + $0 }
 }
+
