@@ -295,7 +295,10 @@ private func logRecords(_ count: Int, tag: String) -> [Record] {
         #expect(d0.welcome == NodeWelcome(version: 1, maxFrameSize: IngestLimits().maxFrameBytes, heartbeatIntervalMilliseconds: 50, nodeID: "test-node"))
 
         // The daemons got both frames and run the task from the pushed checkpoint.
-        #expect(await eventually { fleet.daemons.allSatisfy { $0.runningTasks == ["nginx-logs": 3] } }, "both daemons run the task")
+        // The configuration is handled after the assignment: wait for both.
+        #expect(await eventually {
+            fleet.daemons.allSatisfy { $0.runningTasks == ["nginx-logs": 3] } && d0.appliedConfigs["agent"] != nil
+        }, "both daemons run the task and d0 applied the configuration")
         let got = try #require(d0.assignments.first)
         #expect(got.taskID == "nginx-logs" && got.epoch == 3 && got.producerID == sampleAssignment.producerID)
         #expect(got.checkpoint == ["2049:131": "4096"] && got.kind == "tail" && got.leaseMilliseconds == 15_000)
