@@ -256,19 +256,8 @@ private struct TestNode {
 
     static func start(control: StubControl, heartbeatMilliseconds: UInt32 = 50) async throws -> TestNode {
         let directory = TemporaryDirectory("hypha-control")
-        let relay = DurableRelay()
-        let wal = try WriteAheadLog.open(
-            dataDirectory: directory.path, options: testOptions(), logger: quietLogger, onDurable: { relay.durable(shard: $0, upTo: $1) })
-        var ports = ListenerPorts()
-        ports.native = 0
-        ports.syslog = nil
-        ports.json = nil
-        ports.influx = nil
-        ports.graphite = nil
-        let server = try IngestServer(
-            wal: wal, relay: relay, limits: IngestLimits(), bindHost: "127.0.0.1", ports: ports, tokens: [], nodeID: "test-node",
-            observer: nil, control: control, heartbeatMilliseconds: heartbeatMilliseconds, threads: 1, logger: quietLogger)
-        let bound = try await server.start()
+        let (server, _, bound) = try await startIngestServer(
+            directory: directory.path, native: 0, nodeID: "test-node", control: control, heartbeatMilliseconds: heartbeatMilliseconds)
         return TestNode(server: server, directory: directory, address: bound["native"]!)
     }
 }

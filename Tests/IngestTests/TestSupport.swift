@@ -1,6 +1,7 @@
 import Foundation
 import Ingest
 import Logging
+import NIOCore
 import Workload
 
 /// A fresh directory under /tmp, removed when the value is released by `remove()`.
@@ -98,3 +99,23 @@ func segmentPaths(_ directory: String, shard: Int = 0) -> [String] {
     return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".seg") }.sorted().map { dir + "/" + $0 }
 }
 
+/// Starts an IngestServer on 127.0.0.1 with one event loop over a new WAL in `directory`,
+/// serving only the listeners given a port (0: any free one); returns what `start()` bound.
+func startIngestServer(
+    directory: String, options: WALOptions = testOptions(), native: Int? = nil, syslog: Int? = nil, nodeID: String,
+    control: (any DaemonControl)? = nil, heartbeatMilliseconds: UInt32 = 5000
+) async throws -> (server: IngestServer, wal: WriteAheadLog, bound: [String: SocketAddress]) {
+    let relay = DurableRelay()
+    let wal = try WriteAheadLog.open(
+        dataDirectory: directory, options: options, logger: quietLogger, onDurable: { relay.durable(shard: $0, upTo: $1) })
+    var ports = ListenerPorts()
+    ports.native = native
+    ports.syslog = syslog
+    ports.json = nil
+    ports.influx = nil
+    ports.graphite = nil
+    let server = try IngestServer(
+        wal: wal, relay: relay, limits: IngestLimits(), bindHost: "127.0.0.1", ports: ports, tokens: [], nodeID: nodeID,
+        observer: nil, control: control, heartbeatMilliseconds: heartbeatMilliseconds, threads: 1, logger: quietLogger)
+    return (server, wal, try await server.start())
+}

@@ -11,21 +11,9 @@ import Testing
     @Test func datagramsAreDroppedAndCountedWhileTheWALIsBehindThenStoredAgain() async throws {
         let directory = TemporaryDirectory("hypha-udp")
         defer { directory.remove() }
-        let relay = DurableRelay()
-        let wal = try WriteAheadLog.open(
-            dataDirectory: directory.path, options: testOptions(shards: 2, durability: .interval), logger: quietLogger,
-            onDurable: { relay.durable(shard: $0, upTo: $1) })
-        var ports = ListenerPorts()
-        ports.native = nil
-        ports.syslog = 0
-        ports.json = nil
-        ports.influx = nil
-        ports.graphite = nil
-        let limits = IngestLimits()
-        let server = try IngestServer(
-            wal: wal, relay: relay, limits: limits, bindHost: "127.0.0.1", ports: ports, tokens: [], nodeID: "udp-test",
-            observer: nil, threads: 1, logger: quietLogger)
-        let bound = try await server.start()
+        let (server, wal, bound) = try await startIngestServer(
+            directory: directory.path, options: testOptions(shards: 2, durability: .interval), syslog: 0, nodeID: "udp-test")
+        let limits = server.context.limits
         let port = try #require(bound["syslog_udp"]?.port)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let sender = try await DatagramBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
