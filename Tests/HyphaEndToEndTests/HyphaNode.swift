@@ -163,6 +163,16 @@ func eventually(seconds: Double = 10, _ condition: () throws -> Bool) rethrows -
     return try condition()
 }
 
+/// Polls `condition` every 20 ms until it holds or `seconds` pass, without blocking a thread.
+func eventually(seconds: Double = 10, _ condition: () throws -> Bool) async throws -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return true }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    return try condition()
+}
+
 /// The value of a Prometheus sample in a /metrics text, e.g. `hypha_listener_records_total{listener="json"}`.
 func metric(_ text: String, _ name: String) -> Double? {
     for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
