@@ -133,7 +133,7 @@ import Glibc
         defer { dispatcher.shutdown() }
         try dispatcher.configure([.file(path: dir + "/a.jsonl")])
         dispatcher.submit([Self.notification()])
-        dispatcher.waitUntilIdle(timeout: .seconds(2))
+        #expect(dispatcher.waitUntilIdle(timeout: .seconds(10)))
         try dispatcher.configure([.file(path: dir + "/a.jsonl"), .file(path: dir + "/b.jsonl")])
         #expect(dispatcher.stats.map(\.delivered) == [1, 0], "the unchanged hook keeps its counters")
         #expect { try dispatcher.configure([.file(path: "/nonexistent-\(UUID())/x")]) } throws: { ($0 as? HookError)?.index == 0 }
