@@ -34,7 +34,6 @@ final class RecordingHook: AlertHook {
 
     var notifications: [AlertNotification] { received.withLock { $0 } }
     var events: [AlertEvent] { notifications.flatMap(\.events) }
-    func clear() { received.withLock { $0 = [] } }
 }
 
 /// A fresh directory under the system's temporary directory.

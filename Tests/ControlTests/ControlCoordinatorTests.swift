@@ -1,6 +1,5 @@
 @testable import Control
 import Ingest
-import Logging
 import Testing
 
 /// The coordinator without sessions: requests run on its thread, their changes are committed
@@ -14,7 +13,7 @@ import Testing
         settings.leaseDuration = .seconds(10)
         settings.tickInterval = .milliseconds(10)
         return try ControlCoordinator(
-            store: store, settings: settings, clock: clock, logger: Logger(label: "test"), health: { [:] }, throughput: { [:] })
+            store: store, settings: settings, clock: clock, logger: silentLogger, health: { [:] }, throughput: { [:] })
     }
 
     @Test func requestsAreDurableBeforeTheyAreAnsweredAndComeBackAfterARestart() async throws {

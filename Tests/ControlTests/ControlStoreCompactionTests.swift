@@ -3,8 +3,6 @@ import Testing
 
 @testable import Control
 
-typealias CRC32CForTests = CRC32C
-
 /// Compaction into snapshot generations: when it happens, what survives, and crashes half way.
 @Suite struct ControlStoreCompactionTests {
     @Test func compactsPastTheThresholdAndSurvivesReopen() throws {

@@ -125,7 +125,7 @@ import Workload
         body += [9, 1, 0, 0, 0, 65, 0, 0, 0, 0]  // op 9 does not exist
         var record: [UInt8] = []
         record.appendControlU32(UInt32(body.count))
-        record.appendControlU32(CRC32CForTests.checksum(body))
+        record.appendControlU32(CRC32C.checksum(body))
         record += body
         try dir.write("log-0", try dir.read("log-0") + record)
         #expect {
