@@ -125,9 +125,8 @@ import Testing
         """
 
     @Test func stateSurvivesANewEngineWithoutDuplicatesOrLostFor() throws {
-        let dir = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = AlertStateStore(path: dir + "/alerts.json")
+        let dir = try TestDirectory()
+        let store = AlertStateStore(path: dir.root + "/alerts.json")
         let rules = try AlertRuleSet.load(yaml: Self.twoRules)
 
         // First life: Now fires (notified), Slow is pending since 0 s.
@@ -169,14 +168,13 @@ import Testing
     }
 
     @Test func unreadableStateIsMovedAside() throws {
-        let dir = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let path = dir + "/alerts.json"
+        let dir = try TestDirectory()
+        let path = dir.root + "/alerts.json"
         try "{not json".write(toFile: path, atomically: true, encoding: .utf8)
         let (engine, _, dispatcher) = try Self.engine(AlertRuleSet(), store: AlertStateStore(path: path))
         defer { dispatcher.shutdown() }
         #expect(engine.activeAlerts.isEmpty)
-        let names = try FileManager.default.contentsOfDirectory(atPath: dir)
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.root)
         #expect(names.contains { $0.hasPrefix("alerts.json.corrupt-") }, "\(names)")
     }
 

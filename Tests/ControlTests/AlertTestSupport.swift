@@ -36,14 +36,6 @@ final class RecordingHook: AlertHook {
     var events: [AlertEvent] { notifications.flatMap(\.events) }
 }
 
-/// A fresh directory under the system's temporary directory.
-func makeTemporaryDirectory(_ name: String = #function) throws -> String {
-    let safe = name.filter { $0.isLetter || $0.isNumber }
-    let dir = NSTemporaryDirectory() + "hypha-alert-\(safe)-\(UUID().uuidString.prefix(8))"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
-}
-
 func metricRule(
     _ name: String, metric: String = "m", _ aggregation: AlertAggregation, window: Double = 60, _ condition: AlertCondition,
     for forSeconds: Double = 0, keep: Double = 0, groupBy: [String] = [], matchers: [LabelMatcher] = []
