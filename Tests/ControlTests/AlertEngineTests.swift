@@ -5,7 +5,7 @@ import Testing
 
 /// The engine facade: built-in rules over ControlSignals, group_by, reload, persistence.
 @Suite struct AlertEngineTests {
-    typealias T = AlertTestTime
+    typealias T = TestTime
 
     static func engine(
         _ rules: AlertRuleSet, store: AlertStateStore? = nil, clock: ManualEpochClock = ManualEpochClock(now: T.t0)

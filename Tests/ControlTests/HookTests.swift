@@ -7,7 +7,7 @@ import Glibc
 
 /// The I/O edge: file, stdout and exec hooks, and the dispatcher that never blocks.
 @Suite struct HookTests {
-    typealias T = AlertTestTime
+    typealias T = TestTime
 
     static func notification(_ rule: String = "r", hosts: [String] = ["a"], status: AlertState = .firing) -> AlertNotification {
         AlertNotification(rule: rule, severity: .warning, events: hosts.map { host in

@@ -1,6 +1,18 @@
+import Control
 import Foundation
+import Logging
 
 // Helpers shared by the suites of this target.
+
+/// 2026-01-01T00:00:00Z, a round start for readable test times, in nanoseconds.
+enum TestTime {
+    static let s = AlertDuration.second
+    static let t0: Int64 = 1_767_225_600 * s
+    static func at(_ seconds: Double) -> Int64 { t0 + Int64(seconds * 1e9) }
+}
+
+/// A logger that drops everything.
+let silentLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
 /// A scratch directory for one test, removed when the test ends.
 final class TestDirectory {
