@@ -4,7 +4,7 @@ import Testing
 
 /// Aggregations over windows, with exact numbers, and the intake's bounds.
 @Suite struct AlertAggregationTests {
-    typealias T = AlertTestTime
+    typealias T = TestTime
     static let gt0 = AlertCondition(.greater, 0)
 
     /// Values of `rule` (no group_by) at `now` after feeding `samples`.

@@ -5,7 +5,7 @@ import Testing
 
 /// The engine facade: built-in rules over ControlSignals, group_by, reload, persistence.
 @Suite struct AlertEngineTests {
-    typealias T = AlertTestTime
+    typealias T = TestTime
 
     static func engine(
         _ rules: AlertRuleSet, store: AlertStateStore? = nil, clock: ManualEpochClock = ManualEpochClock(now: T.t0)
@@ -58,7 +58,7 @@ import Testing
         engine.evaluate(now: T.at(95), signals: signals)
         #expect(!Self.firing(engine).contains("IngestRejectRate{listener=syslog}"))
 
-        dispatcher.waitUntilIdle(timeout: .seconds(2))
+        #expect(dispatcher.waitUntilIdle(timeout: .seconds(10)))
         let resolved = recorder.events.filter { $0.status == .resolved }.map(\.rule).sorted()
         #expect(resolved == ["DaemonOffline", "DiskUsage", "IngestRejectRate", "RegionDegraded"])
         #expect(recorder.events.filter { $0.status == .firing && $0.rule == "DaemonOffline" }.count == 1)
@@ -103,7 +103,7 @@ import Testing
         let ruleNotifications = report.notifications.filter { $0.rule == "HighCPU" }
         #expect(ruleNotifications.count == 1)
         #expect(ruleNotifications.first?.events.map { $0.annotations["summary"]! }.sorted() == ["a: 95", "c: 99"])
-        dispatcher.waitUntilIdle(timeout: .seconds(2))
+        #expect(dispatcher.waitUntilIdle(timeout: .seconds(10)))
         #expect(recorder.events.count == 2)
         let json = try String(decoding: JSONEncoderForTests.encode(engine.activeAlerts), as: UTF8.self)
         #expect(json.contains("\"state\":\"firing\"") && json.contains("\"sinceTime\":\"2026-01-01T00:00:05.000000000Z\""), "\(json)")
@@ -125,9 +125,8 @@ import Testing
         """
 
     @Test func stateSurvivesANewEngineWithoutDuplicatesOrLostFor() throws {
-        let dir = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = AlertStateStore(path: dir + "/alerts.json")
+        let dir = try TestDirectory()
+        let store = AlertStateStore(path: dir.root + "/alerts.json")
         let rules = try AlertRuleSet.load(yaml: Self.twoRules)
 
         // First life: Now fires (notified), Slow is pending since 0 s.
@@ -138,7 +137,7 @@ import Testing
             engine.ingest(samples: [sample(20, 50, name: "x"), sample(20, 50, name: "y")])
             engine.evaluate(now: T.at(20))
             #expect(engine.flushState())
-            dispatcher.waitUntilIdle(timeout: .seconds(2))
+            #expect(dispatcher.waitUntilIdle(timeout: .seconds(10)))
             #expect(recorder.events.map { "\($0.rule):\($0.status.rawValue)" } == ["Now:firing"])
             dispatcher.shutdown()
         }
@@ -161,7 +160,7 @@ import Testing
         let fired = engine.evaluate(now: T.at(60))
         #expect(fired.transitions.map { "\($0.key.rule):\($0.from.rawValue)→\($0.to.rawValue)" } == ["Slow:pending→firing"],
                 "for 60 s counted from 0 s, across the restart")
-        dispatcher.waitUntilIdle(timeout: .seconds(2))
+        #expect(dispatcher.waitUntilIdle(timeout: .seconds(10)))
         #expect(recorder.events.map { "\($0.rule):\($0.status.rawValue)" } == ["Slow:firing"], "no duplicate for Now")
         let slow = try #require(recorder.events.first)
         #expect(slow.since == T.at(60))
@@ -169,14 +168,13 @@ import Testing
     }
 
     @Test func unreadableStateIsMovedAside() throws {
-        let dir = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let path = dir + "/alerts.json"
+        let dir = try TestDirectory()
+        let path = dir.root + "/alerts.json"
         try "{not json".write(toFile: path, atomically: true, encoding: .utf8)
         let (engine, _, dispatcher) = try Self.engine(AlertRuleSet(), store: AlertStateStore(path: path))
         defer { dispatcher.shutdown() }
         #expect(engine.activeAlerts.isEmpty)
-        let names = try FileManager.default.contentsOfDirectory(atPath: dir)
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.root)
         #expect(names.contains { $0.hasPrefix("alerts.json.corrupt-") }, "\(names)")
     }
 
@@ -210,7 +208,7 @@ import Testing
         #expect(engine.interest.metricNames == ["x", "z"])
         // Removing the rule resolves its alert.
         try engine.reload(yaml: "rules: []")
-        dispatcher.waitUntilIdle(timeout: .seconds(2))
+        #expect(dispatcher.waitUntilIdle(timeout: .seconds(10)))
         #expect(recorder.events.map { "\($0.rule):\($0.status.rawValue)" } == ["Now:firing", "Now:resolved"])
         #expect(engine.activeAlerts.isEmpty)
     }

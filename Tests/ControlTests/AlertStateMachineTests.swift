@@ -3,7 +3,7 @@ import Testing
 
 /// The pure state machine: `for`, `keep_firing_for`, flapping input, group_by keys, holds.
 @Suite struct AlertStateMachineTests {
-    typealias T = AlertTestTime
+    typealias T = TestTime
     static let over90 = AlertCondition(.greater, 90)
 
     /// (from, to) of each transition.

@@ -1,16 +1,9 @@
 import Control
 import Foundation
 import Ingest
-import Logging
 import Synchronization
 
-/// Shared helpers of the alerting tests.
-enum AlertTestTime {
-    static let s = AlertDuration.second
-    /// 2026-01-01T00:00:00Z, a round start for readable test times.
-    static let t0: Int64 = 1_767_225_600 * s
-    static func at(_ seconds: Double) -> Int64 { t0 + Int64(seconds * 1e9) }
-}
+// Shared helpers of the alerting tests.
 
 enum JSONEncoderForTests {
     static func encode(_ value: some Encodable) throws -> Data {
@@ -19,9 +12,6 @@ enum JSONEncoderForTests {
         return try e.encode(value)
     }
 }
-
-/// A logger that drops everything.
-let silentLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
 /// A hook that keeps what it receives.
 final class RecordingHook: AlertHook {
@@ -34,15 +24,6 @@ final class RecordingHook: AlertHook {
 
     var notifications: [AlertNotification] { received.withLock { $0 } }
     var events: [AlertEvent] { notifications.flatMap(\.events) }
-    func clear() { received.withLock { $0 = [] } }
-}
-
-/// A fresh directory under the system's temporary directory.
-func makeTemporaryDirectory(_ name: String = #function) throws -> String {
-    let safe = name.filter { $0.isLetter || $0.isNumber }
-    let dir = NSTemporaryDirectory() + "hypha-alert-\(safe)-\(UUID().uuidString.prefix(8))"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
 }
 
 func metricRule(
@@ -56,5 +37,5 @@ func metricRule(
 }
 
 func sample(_ seconds: Double, _ value: Double, name: String = "m", _ labels: [(String, String)] = []) -> MetricSample {
-    MetricSample(timestamp: AlertTestTime.at(seconds), name: name, value: value, labels: labels)
+    MetricSample(timestamp: TestTime.at(seconds), name: name, value: value, labels: labels)
 }

@@ -5,10 +5,6 @@ import Testing
 
 /// Shared helpers of the configuration tests.
 enum CT {
-    /// 2026-01-01T00:00:00Z.
-    static let t0: Int64 = 1_767_225_600_000_000_000
-    static func at(_ seconds: Double) -> Int64 { t0 + Int64(seconds * 1e9) }
-
     static func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 
     static func daemons(_ ids: [String], labels: [String: String] = [:]) -> [DaemonCandidate] {
@@ -43,18 +39,18 @@ enum CT {
 @Suite struct ConfigDocumentTests {
     @Test func versionsCountUpAndCarryTheContentHash() throws {
         var book = ConfigBook()
-        let one = try book.put(name: "pipeline", content: CT.bytes("a: 1\n"), selector: DaemonSelector(), rollout: nil, comment: "first", online: [], now: CT.at(0))
+        let one = try book.put(name: "pipeline", content: CT.bytes("a: 1\n"), selector: DaemonSelector(), rollout: nil, comment: "first", online: [], now: TestTime.at(0))
         #expect(one.document.version == 1)
         #expect(one.document.hash == "sha256:37b128c59f1f5097f73f82691cb519f1f568667faab5ced1b4ab979d36837eae", "sha256sum of 'a: 1\\n'")
         #expect(one.document.format == .yaml)
         #expect(one.document.status == .current)
         #expect(one.document.comment == "first")
-        #expect(one.document.createdAt == CT.at(0))
+        #expect(one.document.createdAt == TestTime.at(0))
         #expect(!one.unchanged)
-        let two = try book.put(name: "pipeline", content: CT.bytes("a: 2\n"), selector: DaemonSelector(), rollout: nil, comment: "", online: [], now: CT.at(1))
+        let two = try book.put(name: "pipeline", content: CT.bytes("a: 2\n"), selector: DaemonSelector(), rollout: nil, comment: "", online: [], now: TestTime.at(1))
         #expect(two.document.version == 2)
         #expect(two.document.hash != one.document.hash)
-        let other = try book.put(name: "other", content: CT.bytes("a: 1\n"), selector: DaemonSelector(), rollout: nil, comment: "", online: [], now: CT.at(2))
+        let other = try book.put(name: "other", content: CT.bytes("a: 1\n"), selector: DaemonSelector(), rollout: nil, comment: "", online: [], now: TestTime.at(2))
         #expect(other.document.version == 1, "versions count per name")
         #expect(book.history("pipeline")?.map(\.version) == [1, 2], "oldest first")
         #expect(book.history("pipeline")?.map(\.status) == [.superseded, .current])
@@ -67,13 +63,13 @@ enum CT {
     @Test func theSameContentAndSelectorMakeNoNewVersion() throws {
         var book = ConfigBook()
         let online = CT.daemons(["a"])
-        _ = try book.put(name: "p", content: CT.bytes("a: 1\n"), selector: DaemonSelector(), rollout: nil, comment: "", online: online, now: CT.at(0))
-        let again = try book.put(name: "p", content: CT.bytes("a: 1\n"), selector: DaemonSelector(), rollout: nil, comment: "retry", online: online, now: CT.at(1))
+        _ = try book.put(name: "p", content: CT.bytes("a: 1\n"), selector: DaemonSelector(), rollout: nil, comment: "", online: online, now: TestTime.at(0))
+        let again = try book.put(name: "p", content: CT.bytes("a: 1\n"), selector: DaemonSelector(), rollout: nil, comment: "retry", online: online, now: TestTime.at(1))
         #expect(again.unchanged)
         #expect(again.document.version == 1)
         #expect(again.commands.isEmpty, "nothing pushed for an unchanged PUT")
         #expect(book.history("p")?.count == 1)
-        let moved = try book.put(name: "p", content: CT.bytes("a: 1\n"), selector: DaemonSelector(labels: ["env": "prod"]), rollout: nil, comment: "", online: online, now: CT.at(2))
+        let moved = try book.put(name: "p", content: CT.bytes("a: 1\n"), selector: DaemonSelector(labels: ["env": "prod"]), rollout: nil, comment: "", online: online, now: TestTime.at(2))
         #expect(!moved.unchanged, "a new selector is a new version")
         #expect(moved.document.version == 2)
         #expect(moved.document.hash == again.document.hash)
@@ -160,10 +156,10 @@ enum CT {
 
     @Test func documentsAndRolloutsSurviveJSON() throws {
         var book = ConfigBook()
-        _ = try book.put(name: "p", content: CT.bytes("a: 1"), selector: DaemonSelector(), rollout: nil, comment: "", online: [], now: CT.at(0))
+        _ = try book.put(name: "p", content: CT.bytes("a: 1"), selector: DaemonSelector(), rollout: nil, comment: "", online: [], now: TestTime.at(0))
         let u = try book.put(
             name: "p", content: CT.bytes("{\"a\": 2}"), selector: DaemonSelector(labels: ["env": "prod"], region: "eu"),
-            rollout: RolloutStrategy(batchSize: 1, gateSeconds: 10), comment: "two", online: ["x", "y"].map { DaemonCandidate(id: $0, labels: ["env": "prod"], region: "eu") }, now: CT.at(1))
+            rollout: RolloutStrategy(batchSize: 1, gateSeconds: 10), comment: "two", online: ["x", "y"].map { DaemonCandidate(id: $0, labels: ["env": "prod"], region: "eu") }, now: TestTime.at(1))
         let doc = u.document
         let decoded = try JSONDecoder().decode(ConfigDocument.self, from: try CT.encode(doc))
         #expect(decoded == doc)

@@ -1,25 +1,22 @@
 @testable import Control
 import Ingest
-import Logging
 import Testing
 
 /// The coordinator without sessions: requests run on its thread, their changes are committed
 /// to the store before they are answered, and a new coordinator on the same store restores
 /// everything (with the lease grace).
 @Suite struct ControlCoordinatorTests {
-    static let t0: Int64 = 1_767_225_600_000_000_000
-
     static func coordinator(_ store: any ControlStore, clock: ManualEpochClock) throws -> ControlCoordinator {
         var settings = ControlCoordinator.Settings()
         settings.leaseDuration = .seconds(10)
         settings.tickInterval = .milliseconds(10)
         return try ControlCoordinator(
-            store: store, settings: settings, clock: clock, logger: Logger(label: "test"), health: { [:] }, throughput: { [:] })
+            store: store, settings: settings, clock: clock, logger: silentLogger, health: { [:] }, throughput: { [:] })
     }
 
     @Test func requestsAreDurableBeforeTheyAreAnsweredAndComeBackAfterARestart() async throws {
         let store = MemoryControlStore()
-        let clock = ManualEpochClock(now: Self.t0)
+        let clock = ManualEpochClock(now: TestTime.t0)
         let first = try Self.coordinator(store, clock: clock)
         first.start()
         let created = try await first.perform { state in
@@ -50,7 +47,7 @@ import Testing
     }
 
     @Test func failedRequestsAreAnsweredWithTheirError() async throws {
-        let coordinator = try Self.coordinator(MemoryControlStore(), clock: ManualEpochClock(now: Self.t0))
+        let coordinator = try Self.coordinator(MemoryControlStore(), clock: ManualEpochClock(now: TestTime.t0))
         coordinator.start()
         defer { coordinator.stop() }
         await #expect(throws: TaskError.self) {
@@ -59,7 +56,7 @@ import Testing
     }
 
     @Test func aStoppedCoordinatorRefusesRequests() async throws {
-        let coordinator = try Self.coordinator(MemoryControlStore(), clock: ManualEpochClock(now: Self.t0))
+        let coordinator = try Self.coordinator(MemoryControlStore(), clock: ManualEpochClock(now: TestTime.t0))
         coordinator.start()
         coordinator.stop()
         await #expect(throws: ControlUnavailable.self) { try await coordinator.perform { $0.tasks.tasks.count } }
@@ -69,7 +66,7 @@ import Testing
         let store = MemoryControlStore()
         try store.commit([.put(key: "tasks/t-1", value: Array("{not json".utf8))])
         #expect {
-            _ = try Self.coordinator(store, clock: ManualEpochClock(now: Self.t0))
+            _ = try Self.coordinator(store, clock: ManualEpochClock(now: TestTime.t0))
         } throws: { error in
             "\(error)".contains("tasks/t-1")
         }
@@ -84,12 +81,12 @@ import Testing
 
     @Test func theFenceTableAgreesWithTheBook() throws {
         var book = TaskBook(leaseDuration: 10_000_000_000)
-        _ = book.daemonOnline(DaemonCandidate(id: "d-1"), now: Self.t0)
-        _ = book.daemonOnline(DaemonCandidate(id: "d-2"), now: Self.t0)
-        let tasks = try (0 ..< 4).map { _ in try book.create(TaskSpec(kind: .hostmetrics, stream: "h"), now: Self.t0) }
-        _ = book.tick(now: Self.t0)
-        _ = try book.suspend(tasks[3].id, now: Self.t0)
-        _ = book.report(TaskStatus(taskID: tasks[3].id, epoch: 1, state: .suspended), from: book.task(tasks[3].id)!.lease!.holder, now: Self.t0)
+        _ = book.daemonOnline(DaemonCandidate(id: "d-1"), now: TestTime.t0)
+        _ = book.daemonOnline(DaemonCandidate(id: "d-2"), now: TestTime.t0)
+        let tasks = try (0 ..< 4).map { _ in try book.create(TaskSpec(kind: .hostmetrics, stream: "h"), now: TestTime.t0) }
+        _ = book.tick(now: TestTime.t0)
+        _ = try book.suspend(tasks[3].id, now: TestTime.t0)
+        _ = book.report(TaskStatus(taskID: tasks[3].id, epoch: 1, state: .suspended), from: book.task(tasks[3].id)!.lease!.holder, now: TestTime.t0)
         let table = TaskFenceTable()
         table.update(book.tasks)
         for task in book.tasks {

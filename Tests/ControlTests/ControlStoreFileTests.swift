@@ -6,7 +6,7 @@ import Testing
 /// Round trips through ``FileControlStore`` and back from disk.
 @Suite struct ControlStoreFileTests {
     @Test func putDeleteAndDeletePrefixSurviveReopen() throws {
-        let dir = try ControlStoreTestDirectory()
+        let dir = try TestDirectory()
         do {
             let store = try FileControlStore(directory: dir.store)
             try store.commit([
@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func createsMissingParentDirectories() throws {
-        let dir = try ControlStoreTestDirectory()
+        let dir = try TestDirectory()
         let nested = dir.root + "/a/b/c/control"
         let store = try FileControlStore(directory: nested)
         try store.commit([.put(key: "k", value: [1])])
@@ -37,7 +37,7 @@ import Testing
     }
 
     @Test func valuesUnderPrefixAreSortedByKeyBytes() throws {
-        let dir = try ControlStoreTestDirectory()
+        let dir = try TestDirectory()
         let store = try FileControlStore(directory: dir.store)
         try store.commit([
             .put(key: "tasks/t-2", value: [2]), .put(key: "tasks/t-10", value: [10]), .put(key: "tasks/t-1", value: [1]),
@@ -50,14 +50,14 @@ import Testing
     }
 
     @Test func emptyCommitWritesNothing() throws {
-        let dir = try ControlStoreTestDirectory()
+        let dir = try TestDirectory()
         let store = try FileControlStore(directory: dir.store)
         try store.commit([])
         #expect(store.diskBytes == 0, "diskBytes \(store.diskBytes) after an empty commit")
     }
 
     @Test func diskBytesMatchesTheFiles() throws {
-        let dir = try ControlStoreTestDirectory()
+        let dir = try TestDirectory()
         let store = try FileControlStore(directory: dir.store, compactAfterBytes: 200)
         for i in 0 ..< 20 { try store.commit([.put(key: "k\(i % 5)", value: [UInt8](repeating: UInt8(i), count: 30))]) }
         #expect(store.generation > 0, "the store compacted (generation \(store.generation))")
@@ -67,7 +67,7 @@ import Testing
 
     /// A flush of 10,000 checkpoints is one record: one write, one sync, one frame on disk.
     @Test func tenThousandChangesAreOneRecord() throws {
-        let dir = try ControlStoreTestDirectory()
+        let dir = try TestDirectory()
         let store = try FileControlStore(directory: dir.store)
         let changes = (0 ..< 10_000).map { i in
             ControlChange.put(key: "checkpoints/t-\(i)", value: [UInt8](repeating: UInt8(truncatingIfNeeded: i), count: 60))
@@ -80,7 +80,7 @@ import Testing
     }
 
     @Test func openingUnderAFileNamesPathAndErrno() throws {
-        let dir = try ControlStoreTestDirectory()
+        let dir = try TestDirectory()
         let file = dir.root + "/plain-file"
         _ = FileManager.default.createFile(atPath: file, contents: Data([1]))
         #expect {
@@ -88,38 +88,6 @@ import Testing
         } throws: { error in
             let e = error as! ControlStoreError
             return e.code == .io && e.description.contains(file) && e.description.contains("Not a directory")
-        }
-    }
-}
-
-/// A scratch directory for one test, removed when the test ends.
-final class ControlStoreTestDirectory {
-    let root: String
-    /// Where the store lives (not created: the store creates it).
-    var store: String { root + "/control" }
-
-    init(_ name: String = #function) throws {
-        let safe = name.filter { $0.isLetter || $0.isNumber }
-        root = NSTemporaryDirectory() + "hypha-store-\(safe)-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: root) }
-
-    /// `store/name`.
-    func path(_ name: String) -> String { store + "/" + name }
-
-    /// Names in the store directory, sorted.
-    func files() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: store)) ?? []).sorted() }
-
-    func read(_ name: String) throws -> [UInt8] { Array(try Data(contentsOf: URL(fileURLWithPath: path(name)))) }
-
-    func write(_ name: String, _ bytes: [UInt8]) throws { try Data(bytes).write(to: URL(fileURLWithPath: path(name))) }
-
-    /// Total size of the files in the store directory.
-    func bytesOnDisk() -> Int {
-        files().reduce(0) { sum, name in
-            sum + ((try? FileManager.default.attributesOfItem(atPath: path(name))[.size] as? Int) ?? 0)
         }
     }
 }

@@ -7,14 +7,14 @@ import Testing
     static let seed: [String: [UInt8]] = ["tasks/t-1": [1]]
 
     /// Both stores, holding ``seed``.
-    func stores(_ dir: ControlStoreTestDirectory) throws -> [any ControlStore] {
+    func stores(_ dir: TestDirectory) throws -> [any ControlStore] {
         let file = try FileControlStore(directory: dir.store)
         try file.commit([.put(key: "tasks/t-1", value: [1])])
         return [MemoryControlStore(contents: Self.seed), file]
     }
 
     @Test func keyOverOneKiBIsRejected() throws {
-        let dir = try ControlStoreTestDirectory()
+        let dir = try TestDirectory()
         for store in try stores(dir) {
             let before = store.diskBytes
             let long = String(repeating: "k", count: ControlStoreLimits.maxKeyBytes + 1)
@@ -31,7 +31,7 @@ import Testing
     }
 
     @Test func valueOverSixteenMiBIsRejected() throws {
-        let dir = try ControlStoreTestDirectory()
+        let dir = try TestDirectory()
         for store in try stores(dir) {
             let big = [UInt8](repeating: 7, count: ControlStoreLimits.maxValueBytes + 1)
             #expect {
@@ -45,7 +45,7 @@ import Testing
     }
 
     @Test func recordOverSixtyFourMiBIsRejected() throws {
-        let dir = try ControlStoreTestDirectory()
+        let dir = try TestDirectory()
         for store in try stores(dir) {
             let value = [UInt8](repeating: 1, count: 15 << 20)  // shared, not copied, by the five puts
             let changes = (0 ..< 5).map { ControlChange.put(key: "v\($0)", value: value) }
@@ -60,7 +60,7 @@ import Testing
     }
 
     @Test func emptyKeyIsRejectedButEmptyPrefixIsAllowed() throws {
-        let dir = try ControlStoreTestDirectory()
+        let dir = try TestDirectory()
         for store in try stores(dir) {
             #expect {
                 try store.commit([.delete(key: "")])

@@ -24,7 +24,7 @@ import Workload
 
     @Test(arguments: [1, 2, 3] as [UInt64])
     func memoryAndFileAgree(seed: UInt64) throws {
-        let dir = try ControlStoreTestDirectory("model\(seed)")
+        let dir = try TestDirectory("model\(seed)")
         var random = SplitMix64(seed: seed)
         let memory = MemoryControlStore()
         var file = try FileControlStore(directory: dir.store, compactAfterBytes: 1024)

@@ -13,7 +13,7 @@ import Workload
     ]
 
     /// A store holding ``before`` in two records, then ``last``; returns the log and where its last record starts.
-    func storeWithLastRecord(_ dir: ControlStoreTestDirectory) throws -> (log: [UInt8], lastStart: Int, after: [String: [UInt8]]) {
+    func storeWithLastRecord(_ dir: TestDirectory) throws -> (log: [UInt8], lastStart: Int, after: [String: [UInt8]]) {
         let store = try FileControlStore(directory: dir.store)
         try store.commit([.put(key: "tasks/t-1", value: [1, 1]), .put(key: "leases/t-1", value: [5])])
         try store.commit([.put(key: "tasks/t-2", value: [2, 2])])
@@ -24,7 +24,7 @@ import Workload
 
     /// Cutting the log anywhere inside the last record loses the whole commit, never part of it, and never fails.
     @Test func aTornLastRecordIsAllOrNothing() throws {
-        let dir = try ControlStoreTestDirectory()
+        let dir = try TestDirectory()
         let (log, lastStart, after) = try storeWithLastRecord(dir)
         for cut in lastStart ... log.count {
             try dir.write("log-0", Array(log[..<cut]))
@@ -38,7 +38,7 @@ import Workload
 
     /// The same with the missing bytes zero-filled, as a file system may leave them.
     @Test func aZeroFilledLastRecordIsDropped() throws {
-        let dir = try ControlStoreTestDirectory()
+        let dir = try TestDirectory()
         let (log, lastStart, _) = try storeWithLastRecord(dir)
         for cut in stride(from: lastStart, to: log.count, by: 7) {
             try dir.write("log-0", Array(log[..<cut]) + [UInt8](repeating: 0, count: log.count - cut + 4096))
@@ -48,7 +48,7 @@ import Workload
     }
 
     @Test func garbageAfterTheLastRecordIsTruncatedAndReported() throws {
-        let dir = try ControlStoreTestDirectory()
+        let dir = try TestDirectory()
         let (log, _, after) = try storeWithLastRecord(dir)
         var random = SplitMix64(seed: 7)
         let garbage = (0 ..< 300).map { _ in UInt8.random(in: 0 ... 255, using: &random) }
@@ -67,7 +67,7 @@ import Workload
     /// A flipped byte in an earlier record, with valid records after it, is reported, never dropped.
     @Test(arguments: [0, 1, 3, 4, 8, 12, 20])
     func damageInTheMiddleIsAnError(byteInFirstRecord: Int) throws {
-        let dir = try ControlStoreTestDirectory()
+        let dir = try TestDirectory()
         var (log, _, _) = try storeWithLastRecord(dir)
         log[byteInFirstRecord] ^= 0x41
         try dir.write("log-0", log)
@@ -81,7 +81,7 @@ import Workload
     }
 
     @Test func damageInTheSnapshotIsAnError() throws {
-        let dir = try ControlStoreTestDirectory()
+        let dir = try TestDirectory()
         let store = try FileControlStore(directory: dir.store)
         try store.commit([.put(key: "a", value: [1, 2, 3]), .put(key: "b", value: [4])])
         try store.compact()
@@ -102,7 +102,7 @@ import Workload
     }
 
     @Test func aLogWithoutItsSnapshotIsAnError() throws {
-        let dir = try ControlStoreTestDirectory()
+        let dir = try TestDirectory()
         let store = try FileControlStore(directory: dir.store)
         try store.commit([.put(key: "a", value: [1])])
         try store.compact()
@@ -118,14 +118,14 @@ import Workload
 
     /// A record whose checksum matches but whose body is not a valid change list is not a crash artefact.
     @Test func aValidChecksumOverABadBodyIsAnError() throws {
-        let dir = try ControlStoreTestDirectory()
+        let dir = try TestDirectory()
         _ = try storeWithLastRecord(dir)
         var body: [UInt8] = []
         body.appendControlU32(1)
         body += [9, 1, 0, 0, 0, 65, 0, 0, 0, 0]  // op 9 does not exist
         var record: [UInt8] = []
         record.appendControlU32(UInt32(body.count))
-        record.appendControlU32(CRC32CForTests.checksum(body))
+        record.appendControlU32(CRC32C.checksum(body))
         record += body
         try dir.write("log-0", try dir.read("log-0") + record)
         #expect {

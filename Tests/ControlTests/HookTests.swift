@@ -7,7 +7,7 @@ import Glibc
 
 /// The I/O edge: file, stdout and exec hooks, and the dispatcher that never blocks.
 @Suite struct HookTests {
-    typealias T = AlertTestTime
+    typealias T = TestTime
 
     static func notification(_ rule: String = "r", hosts: [String] = ["a"], status: AlertState = .firing) -> AlertNotification {
         AlertNotification(rule: rule, severity: .warning, events: hosts.map { host in
@@ -23,9 +23,8 @@ import Glibc
     }
 
     @Test func fileHookAppendsJSONLinesAndReopensAfterRename() throws {
-        let dir = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let path = dir + "/alerts.jsonl"
+        let dir = try TestDirectory()
+        let path = dir.root + "/alerts.jsonl"
         let hook = try FileHook(path: path)
         try hook.deliver(Self.notification(hosts: ["a", "b"]))
         try hook.deliver(Self.notification(hosts: ["c"]))
@@ -65,9 +64,8 @@ import Glibc
     }
 
     @Test func execHookGetsTheJSONOnStandardInput() throws {
-        let dir = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let out = dir + "/stdin.jsonl"
+        let dir = try TestDirectory()
+        let out = dir.root + "/stdin.jsonl"
         let hook = ExecHook(options: ExecHookOptions(command: ["sh", "-c", "cat > '\(out)'"], timeout: 5 * T.s))
         try hook.deliver(Self.notification(hosts: ["a", "b"]))
         #expect(Self.lines(out).count == 2)
@@ -107,9 +105,8 @@ import Glibc
     }
 
     @Test func aHangingHookDoesNotHoldUpTheOthers() throws {
-        let dir = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let path = dir + "/alerts.jsonl"
+        let dir = try TestDirectory()
+        let path = dir.root + "/alerts.jsonl"
         let recorder = RecordingHook()
         let dispatcher = HookDispatcher(logger: silentLogger, extraHooks: [recorder])
         defer { dispatcher.shutdown(timeout: .seconds(1)) }
@@ -127,14 +124,13 @@ import Glibc
     }
 
     @Test func reconfigureKeepsUnchangedHooks() throws {
-        let dir = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try TestDirectory()
         let dispatcher = HookDispatcher(logger: silentLogger)
         defer { dispatcher.shutdown() }
-        try dispatcher.configure([.file(path: dir + "/a.jsonl")])
+        try dispatcher.configure([.file(path: dir.root + "/a.jsonl")])
         dispatcher.submit([Self.notification()])
-        dispatcher.waitUntilIdle(timeout: .seconds(2))
-        try dispatcher.configure([.file(path: dir + "/a.jsonl"), .file(path: dir + "/b.jsonl")])
+        #expect(dispatcher.waitUntilIdle(timeout: .seconds(10)))
+        try dispatcher.configure([.file(path: dir.root + "/a.jsonl"), .file(path: dir.root + "/b.jsonl")])
         #expect(dispatcher.stats.map(\.delivered) == [1, 0], "the unchanged hook keeps its counters")
         #expect { try dispatcher.configure([.file(path: "/nonexistent-\(UUID())/x")]) } throws: { ($0 as? HookError)?.index == 0 }
         #expect(dispatcher.stats.count == 2, "a failed configure changes nothing")

@@ -4,7 +4,7 @@ import Testing
 
 /// The pure notifier: deduplication, repeat interval, one resolved notice, grouping by rule, JSON.
 @Suite struct NotificationTests {
-    typealias T = AlertTestTime
+    typealias T = TestTime
 
     /// Drives a machine and a notifier together, as the engine does.
     struct Rig {

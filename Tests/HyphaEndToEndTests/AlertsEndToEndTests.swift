@@ -35,6 +35,22 @@ import Testing
         """
     }
 
+    /// Sends `influx` over Influx and `json` over JSON lines every 300 ms until both HotCPU and
+    /// QueueDeep have a `status` notification in `hookFile`, or `seconds` pass.
+    func feed(_ node: HyphaNode, influx: String, json: String, until status: String, in hookFile: String, seconds: Double) throws {
+        _ = try eventually(seconds: seconds, every: 0.3) {
+            let seen = notifications(hookFile)
+            if count(seen, rule: "HotCPU", status: status) > 0 && count(seen, rule: "QueueDeep", status: status) > 0 { return true }
+            let influxClient = try LineClient(port: node.port("influx"))
+            influxClient.send(influx)
+            influxClient.close()
+            let jsonClient = try LineClient(port: node.port("json"))
+            jsonClient.send(json)
+            jsonClient.close()
+            return false
+        }
+    }
+
     @Test func thresholdsFireOnceResolveOnceAndSurviveARestart() throws {
         let dir = makeTemporaryDirectory("hypha-alerts")
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -44,18 +60,9 @@ import Testing
         var node = try HyphaNode(data: dir + "/data", arguments: args)
 
         // Cross both thresholds: CPU over Influx, queue depth over JSON lines.
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline, count(notifications(hookFile), rule: "HotCPU", status: "firing") == 0
-            || count(notifications(hookFile), rule: "QueueDeep", status: "firing") == 0
-        {
-            let influx = try LineClient(port: node.port("influx"))
-            influx.send("cpu,host=web1 usage=97.5\ncpu,host=web2 usage=20\n")
-            influx.close()
-            let json = try LineClient(port: node.port("json"))
-            json.send(#"{"metric":"queue_depth","value":150,"labels":{"queue":"mail"}}"# + "\n")
-            json.close()
-            usleep(300_000)
-        }
+        try feed(
+            node, influx: "cpu,host=web1 usage=97.5\ncpu,host=web2 usage=20\n",
+            json: #"{"metric":"queue_depth","value":150,"labels":{"queue":"mail"}}"# + "\n", until: "firing", in: hookFile, seconds: 20)
         var seen = notifications(hookFile)
         #expect(count(seen, rule: "HotCPU", status: "firing") == 1, "one firing HotCPU: \(seen)")
         #expect(count(seen, rule: "QueueDeep", status: "firing") == 1)
@@ -73,18 +80,9 @@ import Testing
                 "no duplicate after restart: \(seen)")
 
         // Back to normal: each alert resolves exactly once.
-        let calm = Date().addingTimeInterval(25)
-        while Date() < calm, count(notifications(hookFile), rule: "HotCPU", status: "resolved") == 0
-            || count(notifications(hookFile), rule: "QueueDeep", status: "resolved") == 0
-        {
-            let influx = try LineClient(port: node.port("influx"))
-            influx.send("cpu,host=web1 usage=12\n")
-            influx.close()
-            let json = try LineClient(port: node.port("json"))
-            json.send(#"{"metric":"queue_depth","value":3,"labels":{"queue":"mail"}}"# + "\n")
-            json.close()
-            usleep(300_000)
-        }
+        try feed(
+            node, influx: "cpu,host=web1 usage=12\n", json: #"{"metric":"queue_depth","value":3,"labels":{"queue":"mail"}}"# + "\n",
+            until: "resolved", in: hookFile, seconds: 25)
         sleep(2)
         seen = notifications(hookFile)
         for rule in ["HotCPU", "QueueDeep"] {
@@ -108,11 +106,10 @@ import Testing
         #expect(eventually { (try? node.http("/api/v1/rules").1.contains("QueueVeryDeep")) ?? false }, "SIGHUP reloaded the rules")
 
         try "rules:\n  - name: Broken\n    window: forever\n".write(toFile: rulesFile, atomically: true, encoding: .utf8)
-        let refused = try run("/usr/bin/curl", ["-s", "-w", "\n%{http_code}", "-X", "POST", "-H", "Authorization: Bearer t0k", "http://127.0.0.1:\(node.port("http"))/api/v1/rules/reload"])
-        #expect(refused.stdout.hasSuffix("400") && refused.stdout.contains("line"), "a bad file is refused with its line: \(refused.stdout)")
+        let (refused, refusal) = try node.http("/api/v1/rules/reload", method: "POST", headers: ["Authorization: Bearer t0k"])
+        #expect(refused == 400 && refusal.contains("line"), "a bad file is refused with its line: \(refused) \(refusal)")
         #expect(try node.http("/api/v1/rules").1.contains("QueueVeryDeep"), "the previous rules stay")
-        let noToken = try run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "http://127.0.0.1:\(node.port("http"))/api/v1/rules/reload"])
-        #expect(noToken.stdout == "401")
+        #expect(try node.http("/api/v1/rules/reload", method: "POST").0 == 401)
         #expect(node.process.isRunning, "the node survived SIGHUP and the bad file")
         node.stop()
 

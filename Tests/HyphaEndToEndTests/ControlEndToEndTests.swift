@@ -273,16 +273,6 @@ struct TaskPage: Decodable {
     let total: Int
 }
 
-/// Polls `condition` every 50 ms until it holds or `seconds` pass.
-func eventually(seconds: Double = 10, _ condition: () throws -> Bool) async throws -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if try condition() { return true }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    return try condition()
-}
-
 /// The simulated daemons' progress: the largest number in a checkpoint.
 func offset(_ checkpoint: [String: String]?) -> UInt64 { checkpoint?.values.compactMap { UInt64($0) }.max() ?? 0 }
 

@@ -153,12 +153,22 @@ final class LineClient {
     func close() { Glibc.close(fd) }
 }
 
-/// Polls `condition` every 20 ms until it holds or `seconds` pass.
-func eventually(seconds: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
+/// Polls `condition` every `interval` seconds (20 ms by default) until it holds or `seconds` pass.
+func eventually(seconds: Double = 10, every interval: Double = 0.02, _ condition: () throws -> Bool) rethrows -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if try condition() { return true }
-        usleep(20_000)
+        usleep(UInt32(interval * 1_000_000))
+    }
+    return try condition()
+}
+
+/// Polls `condition` every 20 ms until it holds or `seconds` pass, without blocking a thread.
+func eventually(seconds: Double = 10, _ condition: () throws -> Bool) async throws -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return true }
+        try await Task.sleep(for: .milliseconds(20))
     }
     return try condition()
 }

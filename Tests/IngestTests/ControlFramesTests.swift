@@ -256,36 +256,10 @@ private struct TestNode {
 
     static func start(control: StubControl, heartbeatMilliseconds: UInt32 = 50) async throws -> TestNode {
         let directory = TemporaryDirectory("hypha-control")
-        let relay = DurableRelay()
-        let wal = try WriteAheadLog.open(
-            dataDirectory: directory.path, options: testOptions(), logger: quietLogger, onDurable: { relay.durable(shard: $0, upTo: $1) })
-        var ports = ListenerPorts()
-        ports.native = 0
-        ports.syslog = nil
-        ports.json = nil
-        ports.influx = nil
-        ports.graphite = nil
-        let server = try IngestServer(
-            wal: wal, relay: relay, limits: IngestLimits(), bindHost: "127.0.0.1", ports: ports, tokens: [], nodeID: "test-node",
-            observer: nil, control: control, heartbeatMilliseconds: heartbeatMilliseconds, threads: 1, logger: quietLogger)
-        let bound = try await server.start()
+        let (server, _, bound) = try await startIngestServer(
+            directory: directory.path, native: 0, nodeID: "test-node", control: control, heartbeatMilliseconds: heartbeatMilliseconds)
         return TestNode(server: server, directory: directory, address: bound["native"]!)
     }
-}
-
-/// Polls `condition` every 10 ms until it holds or `timeout` passes; records an issue then.
-private func eventually(
-    _ what: String, timeout: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation, _ condition: () -> Bool
-) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while !condition() {
-        guard ContinuousClock.now < deadline else {
-            Issue.record("timed out waiting until \(what)", sourceLocation: sourceLocation)
-            return false
-        }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return true
 }
 
 private func logRecords(_ count: Int, tag: String) -> [Record] {
@@ -310,7 +284,10 @@ private func logRecords(_ count: Int, tag: String) -> [Record] {
         #expect(d0.welcome == NodeWelcome(version: 1, maxFrameSize: IngestLimits().maxFrameBytes, heartbeatIntervalMilliseconds: 50, nodeID: "test-node"))
 
         // The daemons got both frames and run the task from the pushed checkpoint.
-        _ = await eventually("both daemons run the task") { fleet.daemons.allSatisfy { $0.runningTasks == ["nginx-logs": 3] } }
+        // The configuration is handled after the assignment: wait for both.
+        #expect(await eventually {
+            fleet.daemons.allSatisfy { $0.runningTasks == ["nginx-logs": 3] } && d0.appliedConfigs["agent"] != nil
+        }, "both daemons run the task and d0 applied the configuration")
         let got = try #require(d0.assignments.first)
         #expect(got.taskID == "nginx-logs" && got.epoch == 3 && got.producerID == sampleAssignment.producerID)
         #expect(got.checkpoint == ["2049:131": "4096"] && got.kind == "tail" && got.leaseMilliseconds == 15_000)
@@ -319,9 +296,9 @@ private func logRecords(_ count: Int, tag: String) -> [Record] {
 
         // Reports: running at once with the checkpoint, then one per heartbeat with an advancing
         // checkpoint; applying then applied (d0) or failed (d1), with the pushed hash.
-        _ = await eventually("d0 reported running three times and heartbeats renewed") {
+        #expect(await eventually {
             control.taskReports(of: "d0", task: "nginx-logs").count >= 3 && control.snapshot.heartbeats["d0", default: 0] >= 2
-        }
+        }, "d0 reported running three times and heartbeats renewed")
         let running = control.taskReports(of: "d0", task: "nginx-logs")
         #expect(running.allSatisfy { $0.state == .running && $0.epoch == 3 })
         let offsets = running.map { $0.checkpoint.values.compactMap { UInt64($0) }.first ?? 0 }
@@ -333,22 +310,22 @@ private func logRecords(_ count: Int, tag: String) -> [Record] {
             ConfigStatus(name: "agent", version: 12, hash: sampleHash, state: .applying),
             ConfigStatus(name: "agent", version: 12, hash: sampleHash, state: .applied),
         ])
-        _ = await eventually("d1 reported a failed configuration") {
+        #expect(await eventually {
             control.reports(of: "d1").contains { if case .config(let c) = $0 { c.state == .failed && c.hash == sampleHash } else { false } }
-        }
+        }, "d1 reported a failed configuration")
         #expect(d0.events.first?.kind == .assigned(task: "nginx-logs", epoch: 3, checkpoint: ["2049:131": "4096"]))
 
         // TASK_CONTROL: suspend is acknowledged; revoke of a second task stops it silently.
         let session0 = try #require(control.snapshot.sessions["d0"])
         session0.send(.control(TaskControl(taskID: "nginx-logs", epoch: 3, action: .suspend)))
         session0.send(.assign(TaskAssignment(taskID: "cpu", epoch: 1, leaseMilliseconds: 1000, producerID: TaskProducerID.make(serial: 8, epoch: 1), kind: "hostmetrics", stream: "metrics")))
-        _ = await eventually("d0 suspended nginx-logs and runs cpu") {
+        #expect(await eventually {
             control.taskReports(of: "d0", task: "nginx-logs").contains { $0.state == .suspended } && d0.runningTasks == ["cpu": 1]
-        }
+        }, "d0 suspended nginx-logs and runs cpu")
         let suspended = try #require(control.taskReports(of: "d0", task: "nginx-logs").last)
         #expect(suspended.state == .suspended && suspended.epoch == 3 && suspended.checkpoint.count == 1)
         session0.send(.control(TaskControl(taskID: "cpu", epoch: 1, action: .revoke)))
-        _ = await eventually("d0 runs nothing after the revoke") { d0.runningTasks.isEmpty }
+        #expect(await eventually { d0.runningTasks.isEmpty }, "d0 runs nothing after the revoke")
         try await Task.sleep(for: .milliseconds(150))  // a few heartbeat periods: no report may follow
         #expect(!control.taskReports(of: "d0", task: "cpu").contains { $0.state != .running }, "revoke is not answered")
         #expect(control.taskReports(of: "d0", task: "cpu").first?.checkpoint == ["offset": "0"])
@@ -374,7 +351,7 @@ private func logRecords(_ count: Int, tag: String) -> [Record] {
         defer { node.directory.remove() }
         let fleet = try await Fleet.start(count: 1, node: node.address, threads: 1) { _ in .init(daemonID: "fenced-daemon") }
         let daemon = fleet.daemons[0]
-        _ = await eventually("both tasks run") { daemon.runningTasks.count == 2 }
+        #expect(await eventually { daemon.runningTasks.count == 2 }, "both tasks run")
 
         let refused = try await daemon.sendTaskData(taskID: "old", records: logRecords(3, tag: "stale"))
         #expect(!refused.isAcknowledged && refused.acceptedCount == 0 && refused.producerID == stale && refused.producerSequence == 1)
@@ -404,10 +381,10 @@ private func logRecords(_ count: Int, tag: String) -> [Record] {
         let fleet = try await Fleet.start(count: 3, node: node.address, threads: 1) { i in
             .init(daemonID: "k\(i)", labels: ["doomed": i < 2 ? "yes" : "no"], heartbeatInterval: .milliseconds(30))
         }
-        _ = await eventually("every session is open and beating") {
+        #expect(await eventually {
             let s = control.snapshot
             return s.opened.count == 3 && (0 ..< 3).allSatisfy { s.heartbeats["k\($0)", default: 0] >= 2 }
-        }
+        }, "every session is open and beating")
         let survivor = try #require(fleet.daemon(id: "k2"))
 
         // Partition: the connection stays, heartbeats and reports stop, and come back.
@@ -419,12 +396,12 @@ private func logRecords(_ count: Int, tag: String) -> [Record] {
         #expect(control.snapshot.heartbeats["k2", default: 0] == paused && control.reports(of: "k2").count == pausedReports)
         #expect(survivor.isConnected && control.snapshot.closed.isEmpty)
         survivor.resumeHeartbeats()
-        _ = await eventually("k2 beats again") { control.snapshot.heartbeats["k2", default: 0] > paused }
+        #expect(await eventually { control.snapshot.heartbeats["k2", default: 0] > paused }, "k2 beats again")
 
         // Kill two: their sessions close, they run nothing, and the third keeps going.
         let killed = fleet.kill { $0.configuration.labels["doomed"] == "yes" }
         #expect(killed.map(\.configuration.daemonID) == ["k0", "k1"])
-        _ = await eventually("the node saw both sessions close") { Set(control.snapshot.closed) == ["k0", "k1"] }
+        #expect(await eventually { Set(control.snapshot.closed) == ["k0", "k1"] }, "the node saw both sessions close")
         for d in killed {
             #expect(d.isKilled && !d.isConnected && d.runningTasks.isEmpty)
             #expect(d.events.last?.kind == .stopped(task: "nginx-logs", epoch: 3, why: .killed))
@@ -436,7 +413,7 @@ private func logRecords(_ count: Int, tag: String) -> [Record] {
         #expect(survivor.runningTasks == ["nginx-logs": 3])
 
         await fleet.shutdown()
-        _ = await eventually("the last session closed") { control.snapshot.closed.count == 3 }
+        #expect(await eventually { control.snapshot.closed.count == 3 }, "the last session closed")
         try await node.server.shutdown()
     }
 }

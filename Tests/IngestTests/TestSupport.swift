@@ -1,6 +1,7 @@
 import Foundation
 import Ingest
 import Logging
+import NIOCore
 import Workload
 
 /// A fresh directory under /tmp, removed when the value is released by `remove()`.
@@ -23,6 +24,16 @@ struct TemporaryDirectory {
         try! FileManager.default.copyItem(atPath: path, toPath: target.path)
         return target
     }
+}
+
+/// Polls `condition` every 10 ms until it holds or `timeout` passes; whether it held.
+func eventually(timeout: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while !condition() {
+        guard ContinuousClock.now < deadline else { return false }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return true
 }
 
 let quietLogger: Logger = {
@@ -86,4 +97,25 @@ func patch(_ path: String, at offset: Int, _ transform: (UInt8) -> UInt8) {
 func segmentPaths(_ directory: String, shard: Int = 0) -> [String] {
     let dir = WALLayout(dataDirectory: directory).shardDirectory(shard)
     return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".seg") }.sorted().map { dir + "/" + $0 }
+}
+
+/// Starts an IngestServer on 127.0.0.1 with one event loop over a new WAL in `directory`,
+/// serving only the listeners given a port (0: any free one); returns what `start()` bound.
+func startIngestServer(
+    directory: String, options: WALOptions = testOptions(), native: Int? = nil, syslog: Int? = nil, nodeID: String,
+    control: (any DaemonControl)? = nil, heartbeatMilliseconds: UInt32 = 5000
+) async throws -> (server: IngestServer, wal: WriteAheadLog, bound: [String: SocketAddress]) {
+    let relay = DurableRelay()
+    let wal = try WriteAheadLog.open(
+        dataDirectory: directory, options: options, logger: quietLogger, onDurable: { relay.durable(shard: $0, upTo: $1) })
+    var ports = ListenerPorts()
+    ports.native = native
+    ports.syslog = syslog
+    ports.json = nil
+    ports.influx = nil
+    ports.graphite = nil
+    let server = try IngestServer(
+        wal: wal, relay: relay, limits: IngestLimits(), bindHost: "127.0.0.1", ports: ports, tokens: [], nodeID: nodeID,
+        observer: nil, control: control, heartbeatMilliseconds: heartbeatMilliseconds, threads: 1, logger: quietLogger)
+    return (server, wal, try await server.start())
 }

@@ -11,21 +11,9 @@ import Testing
     @Test func datagramsAreDroppedAndCountedWhileTheWALIsBehindThenStoredAgain() async throws {
         let directory = TemporaryDirectory("hypha-udp")
         defer { directory.remove() }
-        let relay = DurableRelay()
-        let wal = try WriteAheadLog.open(
-            dataDirectory: directory.path, options: testOptions(shards: 2, durability: .interval), logger: quietLogger,
-            onDurable: { relay.durable(shard: $0, upTo: $1) })
-        var ports = ListenerPorts()
-        ports.native = nil
-        ports.syslog = 0
-        ports.json = nil
-        ports.influx = nil
-        ports.graphite = nil
-        let limits = IngestLimits()
-        let server = try IngestServer(
-            wal: wal, relay: relay, limits: limits, bindHost: "127.0.0.1", ports: ports, tokens: [], nodeID: "udp-test",
-            observer: nil, threads: 1, logger: quietLogger)
-        let bound = try await server.start()
+        let (server, wal, bound) = try await startIngestServer(
+            directory: directory.path, options: testOptions(shards: 2, durability: .interval), syslog: 0, nodeID: "udp-test")
+        let limits = server.context.limits
         let port = try #require(bound["syslog_udp"]?.port)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let sender = try await DatagramBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
@@ -40,12 +28,12 @@ import Testing
         server.context.gate.reserve(bytes: limits.maxInFlightShardBytes, shard: 0)
         #expect(server.context.gate.isOverLimit)
         for i in 0 ..< 50 { try await send("<13>1 2026-11-21T10:00:00Z web1 app - - - dropped \(i)") }
-        #expect(await eventually { dropped() == 50 }, "50 datagrams counted as dropped, got \(dropped())")
+        #expect(await eventually(timeout: .seconds(5)) { dropped() == 50 }, "50 datagrams counted as dropped, got \(dropped())")
         #expect(stored() == 0, "nothing of them was written")
 
         server.context.gate.release(bytes: limits.maxInFlightShardBytes, shard: 0)
         for i in 0 ..< 20 { try await send("<13>1 2026-11-21T10:00:01Z web1 app - - - stored \(i)") }
-        #expect(await eventually { stored() == 20 }, "the next 20 are stored once the gate drained, got \(stored())")
+        #expect(await eventually(timeout: .seconds(5)) { stored() == 20 }, "the next 20 are stored once the gate drained, got \(stored())")
         #expect(dropped() == 50, "and none of them was dropped")
         try await sender.close()
         try await group.shutdownGracefully()
@@ -55,14 +43,5 @@ import Testing
             if case .log(let l) = record.1 { l.message } else { nil }
         }
         #expect(Set(messages) == Set((0 ..< 20).map { "stored \($0)" }), "\(messages.count) messages read back")
-    }
-
-    /// Polls `condition` every 20 ms for up to 5 s (stats are published once a second).
-    private func eventually(_ condition: () -> Bool) async -> Bool {
-        for _ in 0 ..< 250 {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return condition()
     }
 }

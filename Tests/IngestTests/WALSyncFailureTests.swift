@@ -76,12 +76,12 @@ import Testing
     @Test func intervalModeWaitersFailWhenTheFlusherSyncFails() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let relay = WriterRelay()
+        let relay = DurableRelay()
         var options = testOptions(durability: .interval)
         options.syncIntervalMilliseconds = 5
-        let wal = try WriteAheadLog.open(dataDirectory: dir.path, options: options, logger: quietLogger) { relay.writer?.durable(upTo: $1) }
+        let wal = try WriteAheadLog.open(dataDirectory: dir.path, options: options, logger: quietLogger) { relay.durable(shard: $0, upTo: $1) }
         let writer = makeWriter(wal)
-        relay.writer = writer
+        relay.attach([writer])
         defer {
             writer.stop()
             try? wal.close()
@@ -121,14 +121,5 @@ private final class Results: Sendable {
         let deadline = Date().addingTimeInterval(5)
         while results.withLock({ $0.count }) < count, Date() < deadline { usleep(2_000) }
         return results.withLock { $0 }
-    }
-}
-
-/// Hands the flusher's callback to the writer created after the WAL.
-private final class WriterRelay: @unchecked Sendable {
-    private let lock = Mutex<ShardWriter?>(nil)
-    var writer: ShardWriter? {
-        get { lock.withLock { $0 } }
-        set { lock.withLock { $0 = newValue } }
     }
 }
