@@ -17,7 +17,7 @@ import Testing
         client.send(#"{"metric":"queue_depth","value":12.5,"labels":{"queue":"mail"},"timestamp":1795000000,"host":"mq1"}"# + "\n")
         client.send(#"{"msg":"no timestamp","host":"web2"}"#)  // last line without newline, then close
         client.close()
-        #expect(try eventually { (try? node.http("/metrics").1).map { (metric($0, "hypha_wal_durable_records_total") ?? 0) >= 3 } ?? false })
+        #expect(waitForMetric(node, "hypha_wal_durable_records_total", atLeast: 3, seconds: 10))
         #expect(waitForMetric(node, #"hypha_listener_rejects_total{listener="json"}"#, atLeast: 5), "malformed lines counted")
         #expect(metric(try node.http("/metrics").1, #"hypha_listener_records_total{listener="json"}"#) == 3)
         node.stop()
@@ -74,7 +74,7 @@ import Testing
         client.send("only.path\n")
         client.send([0x00, 0x01, 0x02, 0xFF, 0x0A])
         client.close()
-        #expect(try eventually { (try? node.http("/metrics").1).map { (metric($0, "hypha_wal_durable_records_total") ?? 0) >= 2 } ?? false })
+        #expect(waitForMetric(node, "hypha_wal_durable_records_total", atLeast: 2, seconds: 10))
         #expect(waitForMetric(node, #"hypha_listener_rejects_total{listener="graphite"}"#, atLeast: 3))
         node.stop()
         let samples = try node.records().compactMap { if case .metric(let m) = $0 { m } else { nil } }
@@ -93,7 +93,7 @@ import Testing
         let other = try LineClient(port: node.port("json"))
         other.send(#"{"message":"still working"}"# + "\n")
         other.close()
-        #expect(try eventually { (try? node.http("/metrics").1).map { (metric($0, "hypha_wal_durable_records_total") ?? 0) >= 1 } ?? false })
+        #expect(waitForMetric(node, "hypha_wal_durable_records_total", atLeast: 1, seconds: 10))
         node.stop()
         let messages = try node.records().compactMap { if case .log(let l) = $0 { l.message } else { nil } }
         #expect(messages == ["still working"])

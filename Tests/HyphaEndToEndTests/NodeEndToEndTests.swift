@@ -32,7 +32,7 @@ import Testing
         let client = try LineClient(port: node.port("json"))
         client.send(#"{"message":"configured"}"# + "\n" + String(repeating: "y", count: 9000) + "\n")
         client.close()
-        #expect(try eventually { (try? node.http("/metrics").1).map { (metric($0, "hypha_wal_durable_records_total") ?? 0) >= 1 } ?? false })
+        #expect(waitForMetric(node, "hypha_wal_durable_records_total", atLeast: 1, seconds: 10))
         let spec = #"{"kind":"hostmetrics","stream":"host"}"#
         let (full, fullBody) = try node.http("/api/v1/tasks", method: "POST", body: #"{"tasks":[\#(spec),\#(spec),\#(spec)]}"#)
         #expect(full == 429 && fullBody.contains("limit"), "max_tasks from the file: \(fullBody)")
@@ -51,7 +51,7 @@ import Testing
         let client = try LineClient(port: node.port("json"))
         for i in 0 ..< 500 { client.send(#"{"message":"m\#(i)","host":"host\#(i % 5)"}"# + "\n") }
         client.close()
-        #expect(try eventually { (try? node.http("/metrics").1).map { (metric($0, "hypha_wal_durable_records_total") ?? 0) >= 500 } ?? false })
+        #expect(waitForMetric(node, "hypha_wal_durable_records_total", atLeast: 500, seconds: 10))
         // The EMA needs a tick or two to show.
         #expect(try eventually(seconds: 5) {
             let text = try node.http("/metrics").1
@@ -98,7 +98,7 @@ import Testing
         let client = try LineClient(port: node.port("json"))
         client.send(String(repeating: line, count: lines))
         client.close()
-        #expect(try eventually(seconds: 60) { (try? node.http("/metrics").1).map { (metric($0, "hypha_wal_durable_records_total") ?? 0) >= Double(lines) } ?? false })
+        #expect(waitForMetric(node, "hypha_wal_durable_records_total", atLeast: Double(lines), seconds: 60))
         let text = try node.http("/metrics").1
         let peak = metric(text, "hypha_in_flight_bytes_peak") ?? .infinity
         // One batch per shard and loop may be sealed past the limit before reading stops.

@@ -23,7 +23,7 @@ import Testing
             let result = try run("/usr/bin/logger", ["--server", "127.0.0.1"] + c.args + ["-t", c.tag, "-p", priority, "hello from \(c.tag) with ünïcode"])
             #expect(result.status == 0, "logger \(c.args): \(result.stderr)")
         }
-        #expect(try eventually { (try? node.http("/metrics").1).map { (metric($0, "hypha_wal_durable_records_total") ?? 0) >= 5 } ?? false },
+        #expect(waitForMetric(node, "hypha_wal_durable_records_total", atLeast: 5, seconds: 10),
                 "all five messages became durable")
         let (status, log) = node.stop()
         #expect(status == 0, "\(log)")
