@@ -210,13 +210,13 @@ public enum RecoveryBenchmark {
     }
 
     /// One daemon id per shard (up to `connections`), found by hashing candidate names the
-    /// way the server routes them.
+    /// way the server routes them (``SourceHash`` of the HELLO's daemon id).
     static func daemonIDs(shards: Int, connections: Int) -> [(id: String, shard: Int)] {
         var chosen: [Int: String] = [:]
         var k = 0
         while chosen.count < connections {
             let id = "bench-recovery-\(k)"
-            let shard = RecoveryWire.shard(daemonID: id, shardCount: shards)
+            let shard = SourceHash.shard(for: SourceHash.hash(id), shardCount: shards)
             if chosen[shard] == nil { chosen[shard] = id }
             k += 1
         }

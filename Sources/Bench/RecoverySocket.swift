@@ -4,15 +4,13 @@ import Foundation
 import Glibc
 #endif
 
-/// A blocking IPv4 TCP client socket for benchmark senders and readiness probes.
+/// A blocking IPv4 TCP client socket for readiness probes and `/metrics` reads.
 ///
 /// The file descriptor and every pointer handed to the socket calls stay inside this type;
 /// callers send and receive `[UInt8]`. Not thread-safe: one thread drives one socket.
 public final class PlainTCPSocket {
     private var descriptor: Int32
     private var input = [UInt8](repeating: 0, count: 1 << 16)
-    private var inputStart = 0
-    private var inputEnd = 0
 
     /// Connects to `host:port` (numeric IPv4) and sets `TCP_NODELAY`.
     /// - Throws: ``BenchError`` naming the address and the system error.
@@ -80,24 +78,9 @@ public final class PlainTCPSocket {
         }
     }
 
-    /// Reads exactly `count` bytes.
-    /// - Throws: ``BenchError`` when the peer closes first or the read fails.
-    public func read(exactly count: Int) throws -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(count)
-        while out.count < count {
-            if inputStart == inputEnd { try fill() }
-            let take = min(count - out.count, inputEnd - inputStart)
-            out.append(contentsOf: input[inputStart ..< inputStart + take])
-            inputStart += take
-        }
-        return out
-    }
-
     /// Reads until the peer closes the connection.
     public func readToEnd() throws -> [UInt8] {
-        var out = Array(input[inputStart ..< inputEnd])
-        inputStart = inputEnd
+        var out: [UInt8] = []
         while true {
             let n = input.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress!, $0.count, 0) }
             if n < 0 {
@@ -133,26 +116,12 @@ public final class PlainTCPSocket {
         return nil
     }
 
-    /// Half-closes the connection: the peer reads end of stream once it has everything.
-    public func shutdownWrite() { if descriptor >= 0 { _ = shutdown(descriptor, Int32(SHUT_WR)) } }
-
     /// Closes the socket (idempotent).
     public func close() {
         if descriptor >= 0 {
             Glibc.close(descriptor)
             descriptor = -1
         }
-    }
-
-    private func fill() throws {
-        let n = input.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress!, $0.count, 0) }
-        if n < 0 {
-            if errno == EINTR { return }
-            throw BenchError("recv: \(Self.lastError())")
-        }
-        guard n > 0 else { throw BenchError("the peer closed the connection") }
-        inputStart = 0
-        inputEnd = n
     }
 
     private static func lastError() -> String { String(cString: strerror(errno)) }
