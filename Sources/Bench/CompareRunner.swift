@@ -329,18 +329,7 @@ final class ComparePeer {
     }
 
     /// CPU seconds of every live process in the peer's process group.
-    func cpuSeconds() -> Double {
-        var total = 0.0
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-            guard let member = Int32(entry),
-                let stat = try? String(contentsOfFile: "/proc/\(member)/stat", encoding: .utf8),
-                let close = stat.lastIndex(of: ")")
-            else { continue }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            if fields.count > 2, Int32(fields[2]) == pid { total += ProcessStats.cpuSeconds(pid: member) }
-        }
-        return total
-    }
+    func cpuSeconds() -> Double { ProcessStats.cpuSeconds(processGroup: pid) }
 
     /// SIGTERM to the process group; SIGKILL to what is left of it after 10 s.
     func stop() {
