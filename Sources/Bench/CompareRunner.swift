@@ -106,7 +106,7 @@ public final class CompareRunner {
         guard options.rounds >= 1, options.records >= 1, options.connections >= 1, options.size >= 32 else {
             throw BenchError("--rounds, --records and --connections must be at least 1, --size at least 32")
         }
-        let work = try options.workDirectory ?? RecoveryBenchmark.makeTemporaryDirectory("hypha-bench-compare")
+        let work = try options.workDirectory ?? ThroughputRunner.temporaryDirectory("hypha-bench-compare")
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { if !options.keep, options.workDirectory == nil { try? FileManager.default.removeItem(atPath: work) } }
         var rounds: [CompareRound] = []
