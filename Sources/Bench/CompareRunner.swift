@@ -74,7 +74,8 @@ public struct CompareReport: Codable, Sendable {
     public var records: Int
     public var size: Int
     public var connections: Int
-    /// `hypha bench load`, or `builtin` when that command was not available.
+    /// Always `hypha bench load` (the separate process that sends the load); kept in the JSON
+    /// output for the readers of earlier reports.
     public var loadGenerator: String
     public var rounds: [CompareRound]
     public var hyphaMedianLinesPerSecond: Double

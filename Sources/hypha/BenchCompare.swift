@@ -111,7 +111,6 @@ struct BenchCompare: AsyncParsableCommand {
         } else {
             print(String(format: "overall (medians): hypha %.0f lines/s, peer %.0f lines/s, ratio %.2f×",
                 report.hyphaMedianLinesPerSecond, report.peerMedianLinesPerSecond, report.ratio))
-            if report.loadGenerator != "hypha bench load" { print("load generator: \(report.loadGenerator)") }
         }
     }
 
