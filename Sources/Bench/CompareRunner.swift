@@ -74,7 +74,8 @@ public struct CompareReport: Codable, Sendable {
     public var records: Int
     public var size: Int
     public var connections: Int
-    /// `hypha bench load`, or `builtin` when that command was not available.
+    /// Always `hypha bench load` (the separate process that sends the load); kept in the JSON
+    /// output for the readers of earlier reports.
     public var loadGenerator: String
     public var rounds: [CompareRound]
     public var hyphaMedianLinesPerSecond: Double
@@ -106,7 +107,7 @@ public final class CompareRunner {
         guard options.rounds >= 1, options.records >= 1, options.connections >= 1, options.size >= 32 else {
             throw BenchError("--rounds, --records and --connections must be at least 1, --size at least 32")
         }
-        let work = try options.workDirectory ?? RecoveryBenchmark.makeTemporaryDirectory("hypha-bench-compare")
+        let work = try options.workDirectory ?? ThroughputRunner.temporaryDirectory("hypha-bench-compare")
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { if !options.keep, options.workDirectory == nil { try? FileManager.default.removeItem(atPath: work) } }
         var rounds: [CompareRound] = []
@@ -147,11 +148,11 @@ public final class CompareRunner {
         ])
         defer { server.stop(SIGKILL) }
         guard let port = server.ports["syslog"], let http = server.ports["http"] else { throw BenchError("the server reported no syslog or HTTP port") }
-        let durable = { PlainTCPSocket.metric("hypha_wal_durable_records_total", httpPort: http) }
-        guard let base = durable() else { throw BenchError("cannot read hypha_wal_durable_records_total from the server's /metrics") }
+        let node = NodeProbe(port: http)
+        guard let base = try? node.durableRecords() else { throw BenchError("cannot read hypha_wal_durable_records_total from the server's /metrics") }
         let cpuBefore = server.cpuSeconds()
         let load = try sendLoad(port: port)
-        let (received, end) = waitForReceiver(expected: load.records) { Int((durable() ?? base) - base) }
+        let (received, end) = waitForReceiver(expected: load.records) { ((try? node.durableRecords()) ?? base) - base }
         return side("hypha", load: load, received: received, end: end, cpu: server.cpuSeconds() - cpuBefore)
     }
 
@@ -198,8 +199,23 @@ public final class CompareRunner {
 
     // MARK: Load
 
+    /// Runs `hypha bench load --protocol syslog --host 127.0.0.1 --port P --connections N
+    /// --records N --size B` as a separate process and reads its JSON result.
     private func sendLoad(port: Int) throws -> CompareLoadResult {
-        try CompareLoad.runProcess(binary: options.binary, port: port, options: options)
+        let loader = try LoaderProcess(binary: options.binary, arguments: [
+            "bench", "load", "--protocol", options.protocolName, "--host", "127.0.0.1", "--port", "\(port)",
+            "--connections", "\(options.connections)", "--records", "\(options.records)", "--size", "\(options.size)",
+        ])
+        defer { loader.kill() }
+        let load = try loader.result()
+        let exited = ContinuousClock.now
+        // Prefer the generator's own start time (wall clock, ns) over exit − seconds.
+        var started = exited - .seconds(load.seconds)
+        if load.startUnixNanoseconds > 0 {
+            let ago = Double(Int64(Date().timeIntervalSince1970 * 1e9) - load.startUnixNanoseconds) / 1e9 - RecoveryBenchmark.seconds(ContinuousClock.now - exited)
+            if ago > 0, ago < load.seconds + 5 { started = exited - .seconds(ago) }
+        }
+        return CompareLoadResult(records: load.records, bytes: load.bytes, seconds: load.seconds, started: started)
     }
 }
 
@@ -210,68 +226,6 @@ struct CompareLoadResult {
     var seconds: Double
     /// When the first byte went out (on this process's clock).
     var started: ContinuousClock.Instant
-}
-
-/// The load for a round: `hypha bench load` as a separate process.
-enum CompareLoad {
-    /// Runs `hypha bench load --protocol syslog --host 127.0.0.1 --port P --connections N
-    /// --records N --size B` and reads its JSON line (`records`, `bytes`, `seconds`).
-    static func runProcess(binary: String, port: Int, options: CompareOptions) throws -> CompareLoadResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = [
-            "bench", "load", "--protocol", options.protocolName, "--host", "127.0.0.1", "--port", "\(port)",
-            "--connections", "\(options.connections)", "--records", "\(options.records)", "--size", "\(options.size)",
-        ]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let errors = ErrorCollector(err.fileHandleForReading)
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let exited = ContinuousClock.now
-        let text = String(decoding: output, as: UTF8.self)
-        let stderr = errors.text()
-        guard process.terminationStatus == 0 else {
-            throw BenchError("hypha bench load failed (exit \(process.terminationStatus)): \(text + stderr)")
-        }
-        for line in text.split(separator: "\n").reversed() {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                let records = (object["records"] as? NSNumber)?.intValue,
-                let seconds = (object["seconds"] as? NSNumber)?.doubleValue
-            else { continue }
-            let bytes = (object["bytes"] as? NSNumber)?.intValue ?? records * options.size
-            // Prefer the generator's own start time (wall clock, ns) over exit − seconds.
-            var started = exited - .seconds(seconds)
-            if let start = (object["start_unix_ns"] as? NSNumber)?.int64Value, start > 0 {
-                let ago = Double(Int64(Date().timeIntervalSince1970 * 1e9) - start) / 1e9 - RecoveryBenchmark.seconds(ContinuousClock.now - exited)
-                if ago > 0, ago < seconds + 5 { started = exited - .seconds(ago) }
-            }
-            return CompareLoadResult(records: records, bytes: bytes, seconds: seconds, started: started)
-        }
-        throw BenchError("hypha bench load printed no JSON line with records and seconds: \(text)")
-    }
-}
-
-/// Collects a pipe's output on a background thread (so the child never blocks on it).
-final class ErrorCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    private let done = DispatchSemaphore(value: 0)
-
-    init(_ handle: FileHandle) {
-        Thread { [self] in
-            let all = handle.readDataToEndOfFile()
-            lock.withLock { data = all }
-            done.signal()
-        }.start()
-    }
-
-    func text() -> String {
-        done.wait()
-        return lock.withLock { String(decoding: data, as: UTF8.self) }
-    }
 }
 
 /// Counts the lines of a growing file, reading only what was appended since the last call.
@@ -376,18 +330,7 @@ final class ComparePeer {
     }
 
     /// CPU seconds of every live process in the peer's process group.
-    func cpuSeconds() -> Double {
-        var total = 0.0
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-            guard let member = Int32(entry),
-                let stat = try? String(contentsOfFile: "/proc/\(member)/stat", encoding: .utf8),
-                let close = stat.lastIndex(of: ")")
-            else { continue }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            if fields.count > 2, Int32(fields[2]) == pid { total += ProcessStats.cpuSeconds(pid: member) }
-        }
-        return total
-    }
+    func cpuSeconds() -> Double { ProcessStats.cpuSeconds(processGroup: pid) }
 
     /// SIGTERM to the process group; SIGKILL to what is left of it after 10 s.
     func stop() {

@@ -408,13 +408,7 @@ public struct NativeRecordGenerator {
         r.message = String(decoding: message, as: UTF8.self)
         scratch.removeAll(keepingCapacity: true)
         RecordEncoder.append(r, to: &scratch)
-        // Drop the WAL's varint length prefix: the BATCH carries a u32 instead.
-        var prefix = 0
-        while scratch[prefix] & 0x80 != 0 { prefix += 1 }
-        prefix += 1
-        let body = scratch.count - prefix
-        LoadBytes.appendBigEndian(UInt32(body), to: &buffer)
-        buffer.append(contentsOf: scratch[prefix...])
+        LoadBytes.appendBatchEntries(walPayload: scratch, to: &buffer)
     }
 }
 
@@ -436,6 +430,22 @@ enum LoadBytes {
         var v: T = 0
         for i in 0 ..< MemoryLayout<T>.size { v = v << 8 | T(bytes[bytes.startIndex + offset + i]) }
         return v
+    }
+
+    /// Appends the records of a WAL payload (``RecordEncoder``'s output: LEB128 length, then the
+    /// body, per record) as BATCH entries, which carry a `u32` big-endian length instead.
+    /// `bodyStart` gets where each record's body starts in `frame`.
+    static func appendBatchEntries(walPayload: [UInt8], to frame: inout [UInt8], bodyStart: (Int) -> Void = { _ in }) {
+        var cursor = RecordCursor(walPayload, count: walPayload.count)
+        do {
+            while let body = try cursor.nextBody() {
+                appendBigEndian(UInt32(body.count), to: &frame)
+                bodyStart(frame.count)
+                frame.append(contentsOf: walPayload[body])
+            }
+        } catch {
+            preconditionFailure("RecordEncoder wrote a payload RecordCursor cannot walk: \(error)")
+        }
     }
 }
 
@@ -581,16 +591,23 @@ public enum Datasets {
             tail: tail, tailRecords: tailRecords, producerID: producerID)
     }
 
-    /// Appends one BATCH frame (docs/protocol.md 5.3) with producer sequence 0, to be set at
-    /// send time.
+    /// Appends one BATCH frame of the generator's next `records` records.
     static func appendBatchFrame(_ generator: inout NativeRecordGenerator, records: Int, producerID: UInt64, to buffer: inout [UInt8]) {
+        appendBatchFrame(records: records, producerID: producerID, to: &buffer) { frame in
+            for _ in 0 ..< records { generator.appendRecord(to: &frame) }
+        }
+    }
+
+    /// Appends one BATCH frame (docs/protocol.md 5.3) with producer sequence 0, to be set at
+    /// send time; `appendEntries` appends its `records` entries.
+    static func appendBatchFrame(records: Int, producerID: UInt64, to buffer: inout [UInt8], entries appendEntries: (inout [UInt8]) -> Void) {
         let start = buffer.count
         LoadBytes.appendBigEndian(UInt32(0), to: &buffer)  // length, patched below
-        buffer.append(0x03)
+        buffer.append(NativeSession.batch)
         LoadBytes.appendBigEndian(producerID, to: &buffer)
         LoadBytes.appendBigEndian(UInt64(0), to: &buffer)
         LoadBytes.appendBigEndian(UInt32(records), to: &buffer)
-        for _ in 0 ..< records { generator.appendRecord(to: &buffer) }
+        appendEntries(&buffer)
         LoadBytes.storeBigEndian(UInt32(buffer.count - start - 4), in: &buffer, at: start)
     }
 }

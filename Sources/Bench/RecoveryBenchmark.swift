@@ -93,7 +93,7 @@ public enum RecoveryBenchmark {
         guard let codec = WALCodec(name: options.codec) else { throw BenchError("unknown codec \(options.codec) (lz4, zstd or none)") }
         guard options.shards >= 1, options.shards <= 1024 else { throw BenchError("--shards must be between 1 and 1024") }
         guard options.targetBytes >= 1 << 20 else { throw BenchError("--size must be at least 1 MiB") }
-        let directory = try options.dataDirectory ?? makeTemporaryDirectory("hypha-bench-recovery")
+        let directory = try options.dataDirectory ?? ThroughputRunner.temporaryDirectory("hypha-bench-recovery")
         defer { if !options.keep { try? FileManager.default.removeItem(atPath: directory) } }
         let arguments = [
             "--shards", "\(options.shards)", "--durability", "interval", "--codec", codec.description,
@@ -210,13 +210,13 @@ public enum RecoveryBenchmark {
     }
 
     /// One daemon id per shard (up to `connections`), found by hashing candidate names the
-    /// way the server routes them.
+    /// way the server routes them (``SourceHash`` of the HELLO's daemon id).
     static func daemonIDs(shards: Int, connections: Int) -> [(id: String, shard: Int)] {
         var chosen: [Int: String] = [:]
         var k = 0
         while chosen.count < connections {
             let id = "bench-recovery-\(k)"
-            let shard = RecoveryWire.shard(daemonID: id, shardCount: shards)
+            let shard = SourceHash.shard(for: SourceHash.hash(id), shardCount: shards)
             if chosen[shard] == nil { chosen[shard] = id }
             k += 1
         }
@@ -268,12 +268,6 @@ public enum RecoveryBenchmark {
 
     static func formatBytes(_ n: Int) -> String {
         n >= 1 << 30 ? String(format: "%.2f GiB", Double(n) / Double(1 << 30)) : String(format: "%.1f MiB", Double(n) / Double(1 << 20))
-    }
-
-    static func makeTemporaryDirectory(_ label: String) throws -> String {
-        var template = Array((NSTemporaryDirectory() + "/\(label)-XXXXXX").utf8CString)
-        guard let path = mkdtemp(&template) else { throw BenchError("cannot create a temporary directory") }
-        return String(cString: path)
     }
 }
 

@@ -90,11 +90,25 @@ public enum ProcessStats {
         }
     }
 
-    private static func cpuSeconds(statFile: String) -> Double {
-        guard let text = try? String(contentsOfFile: statFile, encoding: .utf8),
-            let close = text.lastIndex(of: ")")
-        else { return 0 }
-        let fields = text[text.index(after: close)...].split(separator: " ")
+    /// User + system CPU seconds of every live process in process group `group` (each
+    /// /proc/PID/stat read once), 0 when none.
+    public static func cpuSeconds(processGroup group: Int32) -> Double {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.reduce(0) { total, entry in
+            guard Int32(entry) != nil, let fields = statFields("/proc/\(entry)/stat"), fields.count > 2, Int32(fields[2]) == group else { return total }
+            return total + cpuSeconds(statFields: fields)
+        }
+    }
+
+    private static func cpuSeconds(statFile: String) -> Double { statFields(statFile).map(cpuSeconds(statFields:)) ?? 0 }
+
+    /// The fields of a /proc stat file after the command name: state, ppid, pgrp, ….
+    private static func statFields(_ path: String) -> [Substring]? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let close = text.lastIndex(of: ")") else { return nil }
+        return text[text.index(after: close)...].split(separator: " ")
+    }
+
+    private static func cpuSeconds(statFields fields: [Substring]) -> Double {
         guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }

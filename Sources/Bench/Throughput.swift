@@ -414,8 +414,9 @@ public final class ThroughputRunner {
             timeline: samples.isEmpty ? [] : timeline(start: origin), meanRate: r.recordsPerSecond, latency: r.latencyForPlot)
     }
 
-    static func temporaryDirectory() throws -> String {
-        var template = Array((NSTemporaryDirectory() + "hypha-bench-XXXXXX").utf8CString)
+    /// A new empty directory under the system's temporary directory, named `label-XXXXXX`.
+    static func temporaryDirectory(_ label: String = "hypha-bench") throws -> String {
+        var template = Array((NSTemporaryDirectory() + "\(label)-XXXXXX").utf8CString)
         guard let p = mkdtemp(&template) else { throw BenchError("cannot create a temporary directory") }
         return String(cString: p)
     }

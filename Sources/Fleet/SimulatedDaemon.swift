@@ -454,7 +454,7 @@ public final class SimulatedDaemon: Sendable {
         guard a.kind == "tail" else { return ["offset": "\(task.offset)"] }
         // A fixed device and an inode derived from the path, so it is stable across epochs.
         let path = a.parameters["path"] ?? a.taskID
-        let inode = path.utf8.reduce(UInt64(0xCBF2_9CE4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 } % 10_000_000
+        let inode = SourceHash.hash(path) % 10_000_000
         return ["2049:\(inode)": "\(task.offset)"]
     }
 

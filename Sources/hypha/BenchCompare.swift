@@ -86,15 +86,15 @@ struct BenchCompare: AsyncParsableCommand {
         options.codec = codec
         options.settleSeconds = settle
         options.peerStartTimeout = peerTimeout
-        let line = BenchRunnerStatusLine()
+        let line = ProgressLine()
         let json = self.json
         if !json {
             print("compare: \(records) syslog lines of \(size) B over \(connections) connection(s), \(rounds) round(s); hypha (\(codec), \(durability)) against: \(against)")
         }
         let report: CompareReport
         do {
-            report = try CompareRunner(options, progress: line.show).run { round in
-                line.clear()
+            report = try CompareRunner(options, progress: line.update).run { round in
+                line.finish()
                 guard !json else { return }
                 for side in [round.hypha, round.peer] {
                     print(Self.describe(round: round.round, side))
@@ -102,16 +102,15 @@ struct BenchCompare: AsyncParsableCommand {
                 print(String(format: "round %d ratio hypha/peer: %.2f×", round.round, round.ratio))
             }
         } catch {
-            line.clear()
+            line.finish()
             throw error
         }
-        line.clear()
+        line.finish()
         if json {
             try printJSONLine(report)
         } else {
             print(String(format: "overall (medians): hypha %.0f lines/s, peer %.0f lines/s, ratio %.2f×",
                 report.hyphaMedianLinesPerSecond, report.peerMedianLinesPerSecond, report.ratio))
-            if report.loadGenerator != "hypha bench load" { print("load generator: \(report.loadGenerator)") }
         }
     }
 

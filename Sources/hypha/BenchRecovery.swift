@@ -56,15 +56,15 @@ struct BenchRecovery: AsyncParsableCommand {
         options.keep = keep || data != nil
         options.syncBeforeRestart = syncBeforeRestart
         options.restartDelay = restartDelay
-        let line = BenchRunnerStatusLine()
+        let line = ProgressLine()
         let result: RecoveryResult
         do {
-            result = try RecoveryBenchmark.run(options, progress: line.show)
+            result = try RecoveryBenchmark.run(options, progress: line.update)
         } catch {
-            line.clear()
+            line.finish()
             throw error
         }
-        line.clear()
+        line.finish()
         if json {
             try printJSONLine(result)
         } else {
@@ -85,19 +85,4 @@ struct BenchRecovery: AsyncParsableCommand {
     }
 
     private func mib(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
-}
-
-/// A one-line progress display on standard error when it is a terminal; silent otherwise.
-final class BenchRunnerStatusLine: Sendable {
-    let enabled = isatty(2) == 1
-
-    func show(_ text: String) {
-        guard enabled else { return }
-        FileHandle.standardError.write(Data(("\r\u{1B}[K" + text).utf8))
-    }
-
-    func clear() {
-        guard enabled else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
-    }
 }

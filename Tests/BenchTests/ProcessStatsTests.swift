@@ -15,5 +15,9 @@ import Testing
         #expect(memory.peak >= memory.resident && memory.resident > 1 << 20, "peak \(memory.peak) ≥ current \(memory.resident) > 1 MiB")
         #expect(ProcessStats.memory(pid: 999_999_999) == ProcessStats.Memory(resident: 0, peak: 0), "a missing process reads as zeros")
         #expect(ProcessStats.cpuSeconds(pid: 999_999_999) == 0, "a missing process reads as 0")
+        // The group's total is read after this process's own share, and includes it.
+        let own = ProcessStats.cpuSeconds(pid: pid)
+        #expect(ProcessStats.cpuSeconds(processGroup: getpgrp()) >= own, "the process group includes this process")
+        #expect(ProcessStats.cpuSeconds(processGroup: 999_999_999) == 0, "a missing group reads as 0")
     }
 }

@@ -2,59 +2,6 @@ import Bench
 import Foundation
 import Testing
 
-/// Runs the real `hypha` binary (built beside the test bundle) for the recovery and compare tests.
-enum RecoveryCompareCLI {
-    static var binary: String {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return (exe as NSString).deletingLastPathComponent + "/hypha"
-    }
-
-    /// Runs `hypha arguments…` to completion.
-    static func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let errors = Thread.detachNewThreadReader(err.fileHandleForReading)
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), errors())
-    }
-
-    static func temporaryDirectory(_ label: String) -> String {
-        var template = Array((NSTemporaryDirectory() + "/\(label)-XXXXXX").utf8CString)
-        return String(cString: mkdtemp(&template)!)
-    }
-}
-
-extension Thread {
-    /// Reads `handle` to its end on a new thread; the returned function waits for the text.
-    static func detachNewThreadReader(_ handle: FileHandle) -> () -> String {
-        let box = ReaderBox()
-        Thread.detachNewThread {
-            let data = handle.readDataToEndOfFile()
-            box.finish(String(decoding: data, as: UTF8.self))
-        }
-        return { box.wait() }
-    }
-}
-
-final class ReaderBox: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private var text = ""
-    func finish(_ t: String) {
-        text = t
-        done.signal()
-    }
-    func wait() -> String {
-        done.wait()
-        return text
-    }
-}
-
 @Suite struct RecoverySizeTests {
     @Test(arguments: [
         ("1GiB", 1 << 30), ("512MiB", 512 << 20), ("8MiB", 8 << 20), ("4KiB", 4096), ("1073741824", 1 << 30),
@@ -75,7 +22,7 @@ final class ReaderBox: @unchecked Sendable {
     /// The whole measurement on a small WAL through the real binary: fill through the server
     /// with acknowledged batches, SIGKILL, restart, verify.
     @Test func recoversEveryAcknowledgedRecordOfASmallWAL() throws {
-        let run = try RecoveryCompareCLI.run(["bench", "recovery", "--size", "4MiB", "--shards", "2", "--json"])
+        let run = try HyphaCLI.run(["bench", "recovery", "--size", "4MiB", "--shards", "2", "--json"])
         #expect(run.status == 0, "exit \(run.status); stderr: \(run.stderr)")
         let line = try #require(run.stdout.split(separator: "\n").last, "no output; stderr: \(run.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not JSON: \(line)")
@@ -96,7 +43,7 @@ final class ReaderBox: @unchecked Sendable {
     }
 
     @Test func refusesAnUnreadableSize() throws {
-        let run = try RecoveryCompareCLI.run(["bench", "recovery", "--size", "lots"])
+        let run = try HyphaCLI.run(["bench", "recovery", "--size", "lots"])
         #expect(run.status != 0)
         #expect(run.stderr.contains("cannot read 'lots' as a size"), "stderr: \(run.stderr)")
     }

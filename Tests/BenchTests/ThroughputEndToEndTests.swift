@@ -6,50 +6,10 @@ import Testing
 import FoundationXML
 #endif
 
-/// Runs the real `hypha` binary (built beside the test bundle) as `hypha bench throughput`.
-enum ThroughputHypha {
-    static var binary: String {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let path = (exe as NSString).deletingLastPathComponent + "/hypha"
-        precondition(FileManager.default.isExecutableFile(atPath: path), "hypha binary not found at \(path); run swift build first")
-        return path
-    }
-
-    static func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let group = DispatchGroup()
-        nonisolated(unsafe) var errData = Data()
-        group.enter()
-        Thread.detachNewThread {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-    }
-
-    /// Runs the command and decodes its one JSON object.
-    static func json(_ arguments: [String]) throws -> [String: Any] {
-        let r = try run(arguments)
-        try #require(r.status == 0, "exit \(r.status): \(r.stderr)")
-        let lines = r.stdout.split(separator: "\n")
-        try #require(lines.count == 1, "exactly one line on stdout: \(r.stdout)")
-        return try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any], "not an object: \(r.stdout)")
-    }
-}
-
 @Suite(.serialized) struct ThroughputEndToEndTests {
     @Test(arguments: LoadProtocol.allCases)
     func benchThroughputReportsEveryRecordDurable(proto: LoadProtocol) throws {
-        let j = try ThroughputHypha.json(["bench", "throughput", "--protocol", proto.rawValue, "--records", "20000", "--connections", "2", "--json"])
+        let j = try HyphaCLI.json(["bench", "throughput", "--protocol", proto.rawValue, "--records", "20000", "--connections", "2", "--json"])
         #expect(j["benchmark"] as? String == "throughput")
         #expect(j["protocol"] as? String == proto.rawValue && j["mode"] as? String == "local")
         #expect(j["records"] as? Int == 20000, "records: \(j)")
@@ -78,7 +38,7 @@ enum ThroughputHypha {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/run.svg"
-        let j = try ThroughputHypha.json([
+        let j = try HyphaCLI.json([
             "bench", "throughput", "--protocol", "native", "--records", "30000", "--connections", "1", "--batch-records", "100",
             "--durability", "batch", "--codec", "zstd", "--shards", "2", "--json", "--plot", path,
         ])
@@ -92,10 +52,10 @@ enum ThroughputHypha {
     @Test func targetModeRunsOnlyTheLoadAndSaysSo() throws {
         let dir = NSTemporaryDirectory() + "hypha-target-\(getpid())-\(UInt32.random(in: 0 ... .max))"
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let server = try ServerProcess(binary: ThroughputHypha.binary, dataDirectory: dir, arguments: [])
+        let server = try ServerProcess(binary: HyphaCLI.binary, dataDirectory: dir, arguments: [])
         defer { server.stop() }
         let port = try #require(server.ports["native"])
-        let j = try ThroughputHypha.json(["bench", "throughput", "--protocol", "native", "--records", "5000", "--target", "127.0.0.1:\(port)", "--json"])
+        let j = try HyphaCLI.json(["bench", "throughput", "--protocol", "native", "--records", "5000", "--target", "127.0.0.1:\(port)", "--json"])
         #expect(j["mode"] as? String == "target" && j["target"] as? String == "127.0.0.1:\(port)")
         #expect(j["records"] as? Int == 5000 && j["acked_records"] as? Int == 5000)
         #expect(j["durable_confirmed"] as? Bool == true, "native: every batch was acknowledged")
@@ -103,14 +63,14 @@ enum ThroughputHypha {
         #expect((j["records_per_second"] as? Double ?? 0) > 0)
 
         let syslog = try #require(server.ports["syslog"])
-        let text = try ThroughputHypha.run(["bench", "throughput", "--protocol", "syslog", "--records", "5000", "--target", "127.0.0.1:\(syslog)"])
+        let text = try HyphaCLI.run(["bench", "throughput", "--protocol", "syslog", "--records", "5000", "--target", "127.0.0.1:\(syslog)"])
         #expect(text.status == 0, "\(text.stderr)")
         #expect(text.stdout.contains("NOT confirmed durable"), "says the rate is the loader's own: \(text.stdout)")
     }
 
     @Test func anUnreachableTargetIsAClearErrorNotAHang() throws {
         // A port nobody listens on: bind one, close it, use it.
-        let r = try ThroughputHypha.run(["bench", "throughput", "--protocol", "syslog", "--records", "100", "--target", "127.0.0.1:1", "--timeout", "30"])
+        let r = try HyphaCLI.run(["bench", "throughput", "--protocol", "syslog", "--records", "100", "--target", "127.0.0.1:1", "--timeout", "30"])
         #expect(r.status != 0)
         #expect(r.stderr.contains("cannot connect to 127.0.0.1:1"), "\(r.stderr)")
     }
