@@ -1,34 +1,49 @@
 // swift-tools-version: 6.2
-// 6.2 for .strictMemorySafety() on the one target that talks to C.
+// 6.2 for .strictMemorySafety() on the targets that hold raw pointers, and for lifetime
+// dependencies (`~Escapable` views of borrowed bytes).
 import PackageDescription
 
-/// Settings shared by every Swift target (CONVENTIONS.md, rule 9).
+/// Settings shared by every Swift target (CONTRIBUTING.md, "Style").
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// The targets that touch raw memory: every `unsafe` is marked, and borrowed views of bytes
+/// (`ByteView`) are non-escapable, which the `Lifetimes` feature lets them declare (SwiftNIO
+/// enables it for the same reason).
+let unsafeCodeSettings: [SwiftSetting] = swiftSettings + [
+    .strictMemorySafety(),
+    .enableExperimentalFeature("Lifetimes"),
+]
+
+// Hypha runs on Linux only (Glibc, fallocate, epoll); Sources/Platform/Platform.swift stops a
+// build elsewhere with an error that says so. Dependencies are pinned to exact versions so that
+// every build resolves the same code.
 let package = Package(
     name: "hypha",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "hypha", targets: ["hypha"]),
+        .library(name: "Platform", targets: ["Platform"]),
+        .library(name: "WAL", targets: ["WAL"]),
+        .library(name: "Wire", targets: ["Wire"]),
         .library(name: "Ingest", targets: ["Ingest"]),
         .library(name: "Control", targets: ["Control"]),
         .library(name: "Workload", targets: ["Workload"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
     ],
     targets: [
+        // The C core: lz4/zstd, CRC32C, mmap'd segment files, the batch header.
         .target(
             name: "CShims",
             cSettings: [
@@ -37,31 +52,47 @@ let package = Package(
             ],
             linkerSettings: [.linkedLibrary("lz4"), .linkedLibrary("zstd")]
         ),
+        // Files, the data-directory lock, worker threads, clocks, CRC32C, the byte codec.
+        .target(name: "Platform", dependencies: ["CShims"], swiftSettings: unsafeCodeSettings),
+        // Segments, shard logs, recovery, reader, verifier, retention, the record model and codec.
+        .target(
+            name: "WAL",
+            dependencies: ["CShims", "Platform", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: unsafeCodeSettings
+        ),
+        // The native protocol's frames, both directions, for the node and for its clients.
+        .target(
+            name: "Wire",
+            dependencies: ["Platform", "WAL", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: unsafeCodeSettings
+        ),
+        // Decoders, listeners, batching, backpressure, acks.
         .target(
             name: "Ingest",
             dependencies: [
-                "CShims",
+                "Platform", "WAL", "Wire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            swiftSettings: swiftSettings + [.strictMemorySafety()]
+            swiftSettings: unsafeCodeSettings
         ),
+        // Registry, health, alerts, tasks under leases, configuration rollouts, the control store.
         .target(
             name: "Control",
             dependencies: [
-                "Ingest",
+                "Platform", "WAL", "Wire",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
+        // `hypha serve`: configuration, the HTTP API, the services under one ServiceGroup.
         .target(
             name: "Server",
             dependencies: [
-                "Ingest",
-                "Control",
+                "Platform", "WAL", "Wire", "Ingest", "Control",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -72,42 +103,33 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The `hypha bench` runners.
         .target(
             name: "Bench",
             dependencies: [
-                "Ingest",
-                "Fleet",
+                "Platform", "WAL", "Wire", "Fleet", "Workload", "Control",
                 .product(name: "NIOCore", package: "swift-nio"),
-                "Workload",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
+        // Simulated daemons speaking the native protocol: end-to-end tests and `hypha bench control`.
         .target(
-            // Simulated daemons speaking the native protocol: end-to-end tests and `hypha bench control`.
             name: "Fleet",
             dependencies: [
-                "Ingest",
+                "Platform", "WAL", "Wire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
-        .target(
-            name: "Workload",
-            dependencies: ["Ingest"],
-            swiftSettings: swiftSettings
-        ),
+        // Deterministic, realistic generated traffic.
+        .target(name: "Workload", dependencies: ["WAL"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "hypha",
             dependencies: [
-                "Ingest",
-                "Control",
-                "Server",
-                "Workload",
-                "Bench",
-                "Fleet",
+                "Platform", "WAL", "Ingest", "Control", "Server", "Workload", "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -116,24 +138,25 @@ let package = Package(
         .testTarget(
             name: "IngestTests",
             dependencies: [
-                "Ingest", "CShims", "Workload", "Fleet", .product(name: "NIOCore", package: "swift-nio"),
+                "Platform", "WAL", "Wire", "Ingest", "Workload", "Fleet",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: unsafeCodeSettings
         ),
         .testTarget(
             name: "ControlTests",
-            dependencies: ["Control", "Ingest", "Workload"],
+            dependencies: ["Platform", "WAL", "Wire", "Control", "Workload"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "BenchTests",
-            dependencies: ["Bench", "Ingest", "Workload", "hypha"],
+            dependencies: ["Bench", "WAL", "Workload", "hypha"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "HyphaEndToEndTests",
-            dependencies: ["Ingest", "Control", "Workload", "Fleet", "hypha", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["WAL", "Wire", "Control", "Workload", "Fleet", "hypha", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
     ],

@@ -1,6 +1,8 @@
 import Fleet
 import Foundation
-import Ingest
+import Platform
+import WAL
+import Wire
 import NIOCore
 
 /// `hypha bench control`: a node under a fleet of simulated daemons. Measures what the control

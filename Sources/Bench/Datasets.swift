@@ -1,4 +1,6 @@
-import Ingest
+import Platform
+import WAL
+import Wire
 import Workload
 
 /// The wire protocols `hypha bench` can load, named as the node's listeners are.

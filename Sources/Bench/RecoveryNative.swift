@@ -1,5 +1,7 @@
 import Foundation
-import Ingest
+import Platform
+import WAL
+import Wire
 import Workload
 
 /// One pre-generated BATCH: realistic syslog records (``SyslogCorpus``) already framed, so a

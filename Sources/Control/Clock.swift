@@ -1,4 +1,4 @@
-import Ingest
+import Platform
 import Synchronization
 
 /// A source of wall-clock time for the control plane: "now" in nanoseconds since the Unix epoch.
@@ -17,7 +17,7 @@ public protocol EpochClock: Sendable {
     var now: Int64 { get }
 }
 
-/// The system's real-time clock (`CLOCK_REALTIME`), through Ingest's `WallClock`.
+/// The system's real-time clock (`CLOCK_REALTIME`), through Platform's `WallClock`.
 ///
 /// Wall-clock time can step backwards (NTP); the control plane clamps negative ages to zero.
 public struct SystemEpochClock: EpochClock {
@@ -53,16 +53,4 @@ public final class ManualEpochClock: EpochClock {
 
     /// Puts the clock at `nanoseconds` since the epoch.
     public func set(_ nanoseconds: Int64) { value.withLock { $0 = nanoseconds } }
-}
-
-extension Duration {
-    /// The duration in whole nanoseconds (sub-nanosecond parts truncated), clamped to `Int64`.
-    var clampedNanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        if overflow { return seconds < 0 ? .min : .max }
-        let (sum, overflow2) = whole.addingReportingOverflow(attoseconds / 1_000_000_000)
-        if overflow2 { return seconds < 0 ? .min : .max }
-        return sum
-    }
 }

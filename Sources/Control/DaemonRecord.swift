@@ -1,4 +1,5 @@
-public import Ingest
+public import Platform
+public import Wire
 
 /// What the registry knows about one native daemon: its HELLO, its connection state and the
 /// figures of its latest HEARTBEAT.

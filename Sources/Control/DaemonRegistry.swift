@@ -1,4 +1,5 @@
-public import Ingest
+import Platform
+public import Wire
 import Synchronization
 
 /// The node's registry of native daemons and plain-protocol sources: the control plane's
@@ -20,7 +21,7 @@ import Synchronization
 /// let registry = DaemonRegistry(limits: RegistryLimits(maxSources: 5_000))
 /// let ingest = try IngestServer(…, observer: registry, …)
 /// // every second:
-/// registry.absorb(sources: ingest.context.stats.snapshot.sources)
+/// registry.absorb(sources: snapshot.sources.values.map(SourceRecord.init))
 /// ```
 public final class DaemonRegistry: DaemonObserver {
     /// The clock that stamps every event.
@@ -67,12 +68,12 @@ public final class DaemonRegistry: DaemonObserver {
 
     // MARK: Sources and expiry (timer)
 
-    /// Mirrors Ingest's per-source view and applies the source bound and both expiries: see
-    /// ``RegistryState/absorb(sources:now:)``.
+    /// Mirrors the ingest path's per-source view and applies the source bound and both
+    /// expiries: see ``RegistryState/absorb(sources:now:)``.
     /// - Parameters:
-    ///   - sources: `IngestStats.snapshot.sources`.
+    ///   - sources: one record per source, as the ingest statistics count it.
     ///   - now: the time to expire against; the registry's clock when omitted.
-    public func absorb(sources: [UInt64: SourceStats], now: Int64? = nil) {
+    public func absorb(sources: some Sequence<SourceRecord>, now: Int64? = nil) {
         let now = now ?? clock.now
         state.withLock { $0.absorb(sources: sources, now: now) }
     }

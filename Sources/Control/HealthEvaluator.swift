@@ -1,4 +1,5 @@
-import Ingest
+import Platform
+import WAL
 
 /// Computes ``ClusterHealth`` from a registry snapshot, per-shard inputs, the topology and the
 /// time: a pure function (no I/O, no clock, no locks), so every rule is testable with plain

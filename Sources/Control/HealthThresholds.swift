@@ -1,3 +1,4 @@
+import Platform
 /// When a daemon counts as Offline and when a daemon or shard counts as Degraded.
 ///
 /// Edges (both chosen so that "after 30 s" and "exceeds 5 s" read literally):

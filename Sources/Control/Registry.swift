@@ -1,4 +1,6 @@
-public import Ingest
+import Platform
+import WAL
+public import Wire
 
 /// How much the registry keeps, and for how long.
 ///
@@ -68,7 +70,7 @@ public struct RegistrySnapshot: Sendable, Equatable, Codable {
 ///   version, peer) and opens a connection; a HEARTBEAT stores its figures; a disconnect closes
 ///   a connection. A heartbeat from an unknown id (evicted or expired while connected)
 ///   re-creates a minimal record in the default region.
-/// - Sources are keyed by name and mirrored from Ingest's snapshot by ``absorb(sources:now:)``.
+/// - Sources are keyed by name and mirrored from the ingest statistics by ``absorb(sources:now:)``.
 /// - Bounds: see ``RegistryLimits``. Expiry runs in ``absorb(sources:now:)`` and ``expire(now:)``.
 ///
 /// - Complexity: a HELLO for a new daemon at capacity is O(daemons) (it scans for the victim);
@@ -144,22 +146,24 @@ public struct RegistryState: Sendable {
 
     // MARK: Sources
 
-    /// Mirrors Ingest's per-source view (`IngestStats.snapshot.sources`), then expires what has
-    /// been silent too long and evicts past ``RegistryLimits/maxSources``. Call it on a timer
-    /// (every second or every few seconds, after Ingest's tick).
+    /// Mirrors the ingest path's per-source view (one record per source, as counted there),
+    /// then expires what has been silent too long and evicts past ``RegistryLimits/maxSources``.
+    /// Call it on a timer (every second or every few seconds, after the ingest stats tick).
     ///
     /// Entries already silent past ``RegistryLimits/sourceExpiry`` are not added. Counts and
-    /// rates are taken as they are; `lastSeen` never moves backwards.
-    public mutating func absorb(sources incoming: [UInt64: SourceStats], now: Int64) {
+    /// rates are taken as they are; `firstSeen` is the registry's own (`now` for a new source)
+    /// and `lastSeen` never moves backwards.
+    public mutating func absorb(sources incoming: some Sequence<SourceRecord>, now: Int64) {
         let expiry = limits.sourceExpiry.clampedNanoseconds
-        for stats in incoming.values where !Self.isSilent(since: stats.lastSeen, now: now, longerThan: expiry) {
-            if let known = sources[stats.name] {
-                var updated = SourceRecord(stats, firstSeen: known.firstSeen)
-                updated.lastSeen = max(known.lastSeen, stats.lastSeen)
-                sources[stats.name] = updated
+        for record in incoming where !Self.isSilent(since: record.lastSeen, now: now, longerThan: expiry) {
+            var updated = record
+            if let known = sources[record.name] {
+                updated.firstSeen = known.firstSeen
+                updated.lastSeen = max(known.lastSeen, record.lastSeen)
             } else {
-                sources[stats.name] = SourceRecord(stats, firstSeen: now)
+                updated.firstSeen = now
             }
+            sources[record.name] = updated
         }
         expire(now: now)
         let excess = sources.count - limits.maxSources

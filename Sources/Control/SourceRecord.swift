@@ -1,12 +1,11 @@
-public import Ingest
 
 /// What the registry knows about one plain-protocol source: a host named in the records
 /// (syslog HOSTNAME, Influx/Graphite/JSON `host`) or, when records name none, the peer address
 /// they came from.
 ///
-/// A value snapshot mirrored from Ingest's ``IngestStats`` (see ``RegistryState/absorb(sources:now:)``).
-/// Counts are Ingest's: cumulative since Ingest first saw the source (they restart if Ingest
-/// forgot it after its own expiry). Times are nanoseconds since the Unix epoch. Encodes to JSON
+/// A value snapshot mirrored from the ingest statistics (see ``RegistryState/absorb(sources:now:)``).
+/// Counts are the ingest path's: cumulative since it first saw the source (they restart if it
+/// forgot the source after its own expiry). Times are nanoseconds since the Unix epoch. Encodes to JSON
 /// and decodes back to an equal value.
 public struct SourceRecord: Sendable, Equatable, Codable {
     /// The host or peer address.
@@ -24,9 +23,9 @@ public struct SourceRecord: Sendable, Equatable, Codable {
     public var lastSeen: Int64
     /// When the registry first heard of the source.
     public var firstSeen: Int64
-    /// Ingest's EMA of the source's records/s.
+    /// The ingest path's EMA of the source's records/s.
     public var recordsPerSecond: Double
-    /// Ingest's EMA of the source's bytes/s.
+    /// The ingest path's EMA of the source's bytes/s.
     public var bytesPerSecond: Double
 
     /// A record from plain figures; non-finite rates count as 0.
@@ -43,13 +42,5 @@ public struct SourceRecord: Sendable, Equatable, Codable {
         self.firstSeen = firstSeen ?? lastSeen
         self.recordsPerSecond = recordsPerSecond.isFinite ? recordsPerSecond : 0
         self.bytesPerSecond = bytesPerSecond.isFinite ? bytesPerSecond : 0
-    }
-
-    /// The record for Ingest's view of a source, first heard of at `firstSeen`.
-    public init(_ stats: SourceStats, firstSeen: Int64) {
-        self.init(
-            name: stats.name, listener: stats.listener.description, records: stats.records, bytes: stats.bytes,
-            rejects: stats.rejects, lastSeen: stats.lastSeen, firstSeen: firstSeen,
-            recordsPerSecond: stats.rate.recordsPerSecond, bytesPerSecond: stats.rate.bytesPerSecond)
     }
 }

@@ -1,4 +1,6 @@
-public import Ingest
+import Platform
+import WAL
+public import Wire
 
 /// Something a simulated daemon did with a task or a configuration document, stamped with the
 /// wall clock.
@@ -90,74 +92,6 @@ public struct AppliedConfig: Sendable, Equatable {
     }
 }
 
-/// What HELLO_OK announced (docs/protocol.md, section 5.2).
-public struct NodeWelcome: Sendable, Equatable {
-    public var version: UInt16
-    /// The largest frame `length` the node accepts from the daemon.
-    public var maxFrameSize: Int
-    /// How often the node wants a HEARTBEAT.
-    public var heartbeatIntervalMilliseconds: UInt32
-    public var nodeID: String
-
-    public init(version: UInt16, maxFrameSize: Int, heartbeatIntervalMilliseconds: UInt32, nodeID: String) {
-        self.version = version
-        self.maxFrameSize = maxFrameSize
-        self.heartbeatIntervalMilliseconds = heartbeatIntervalMilliseconds
-        self.nodeID = nodeID
-    }
-}
-
-/// The node's answer to one BATCH of task data: an ACK or a NACK (docs/protocol.md, 5.4–5.5).
-public struct TaskDataOutcome: Sendable, Equatable {
-    /// One record the NACK rejected.
-    public struct Rejection: Sendable, Equatable {
-        /// 0-based position in the batch.
-        public var index: UInt32
-        /// NACK reason code (``NativeRejectCode``; 5 is `fenced`).
-        public var code: UInt16
-        /// The node's text; for humans, not for parsing.
-        public var reason: String
-
-        public init(index: UInt32, code: UInt16, reason: String) {
-            self.index = index
-            self.code = code
-            self.reason = reason
-        }
-    }
-
-    public var producerID: UInt64
-    public var producerSequence: UInt64
-    /// `true` for an ACK (all stored, or a duplicate), `false` for a NACK.
-    public var isAcknowledged: Bool
-    /// ACK status 1: stored earlier, nothing written now.
-    public var isDuplicate: Bool
-    /// Records stored (ACK: all; NACK: the valid ones, 0 when fenced).
-    public var acceptedCount: UInt32
-    /// The NACK's rejected records, in increasing index order; empty for an ACK.
-    public var rejections: [Rejection]
-    /// The WAL shard and first sequence of an ACK with status 0; `nil` otherwise.
-    public var shard: UInt16?
-    public var firstSequence: UInt64?
-
-    /// Number of rejected records.
-    public var rejectedCount: Int { rejections.count }
-    /// The reason texts of the rejected records, in index order.
-    public var rejectReasons: [String] { rejections.map(\.reason) }
-
-    public init(
-        producerID: UInt64, producerSequence: UInt64, isAcknowledged: Bool, isDuplicate: Bool, acceptedCount: UInt32,
-        rejections: [Rejection], shard: UInt16?, firstSequence: UInt64?
-    ) {
-        self.producerID = producerID
-        self.producerSequence = producerSequence
-        self.isAcknowledged = isAcknowledged
-        self.isDuplicate = isDuplicate
-        self.acceptedCount = acceptedCount
-        self.rejections = rejections
-        self.shard = shard
-        self.firstSequence = firstSequence
-    }
-}
 
 /// Why a simulated daemon could not do what it was asked.
 public struct FleetError: Error, Sendable, CustomStringConvertible {

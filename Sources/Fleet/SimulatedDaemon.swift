@@ -1,4 +1,6 @@
-public import Ingest
+import Platform
+public import WAL
+public import Wire
 public import NIOCore
 import NIOPosix
 import Synchronization
@@ -103,7 +105,7 @@ public final class SimulatedDaemon: Sendable {
         state.withLock { s in s.running[taskID].map { checkpoint(of: $0) } }
     }
     /// HELLO_OK, once received.
-    public var welcome: NodeWelcome? { state.withLock { $0.welcome } }
+    public var welcome: NativeWelcome? { state.withLock { $0.welcome } }
     /// HEARTBEATs sent and HEARTBEAT_ACKs received.
     public var heartbeatCounts: (sent: Int, acknowledged: Int) { state.withLock { ($0.heartbeatsSent, $0.heartbeatAcks) } }
     /// The last ERROR the node sent: (code, message).
@@ -131,13 +133,13 @@ public final class SimulatedDaemon: Sendable {
     ///   handled as they arrive.
     /// - Throws: ``FleetError`` `refused` (the node answered ERROR), `connectionClosed`,
     ///   `timeout`, `killed`; or the connect error.
-    public func connect(to address: SocketAddress, timeout: TimeAmount = .seconds(10)) async throws -> NodeWelcome {
+    public func connect(to address: SocketAddress, timeout: TimeAmount = .seconds(10)) async throws -> NativeWelcome {
         try await connectFuture(to: address, timeout: timeout).get()
     }
 
     /// ``connect(to:timeout:)`` as a future, completed on ``eventLoop``.
-    func connectFuture(to address: SocketAddress, timeout: TimeAmount) -> EventLoopFuture<NodeWelcome> {
-        let promise = eventLoop.makePromise(of: NodeWelcome.self)
+    func connectFuture(to address: SocketAddress, timeout: TimeAmount) -> EventLoopFuture<NativeWelcome> {
+        let promise = eventLoop.makePromise(of: NativeWelcome.self)
         let starting = state.withLock { s -> Bool in
             guard !s.killed, !s.connecting else { return false }
             s.connecting = true
@@ -191,11 +193,11 @@ public final class SimulatedDaemon: Sendable {
     /// - Parameters:
     ///   - taskID: a task this daemon runs now.
     ///   - records: 1...65535 records, encoded as in the WAL.
-    /// - Returns: the node's answer: ``TaskDataOutcome/isAcknowledged`` for an ACK; a fenced
+    /// - Returns: the node's answer: ``BatchAnswer/isAcknowledged`` for an ACK; a fenced
     ///   batch gets a NACK with reason 5 for every record.
     /// - Throws: ``FleetError`` `taskNotRunning`, `notConnected`, `killed`, `invalidArgument`
     ///   (no records, too many, frame above the node's `max_frame_size`), `connectionClosed`.
-    public func sendTaskData(taskID: String, records: [Record]) async throws -> TaskDataOutcome {
+    public func sendTaskData(taskID: String, records: [Record]) async throws -> BatchAnswer {
         try await send(records) { (s: inout State) throws(FleetError) -> (UInt64, UInt64) in
             guard var task = s.running[taskID] else { throw FleetError(.taskNotRunning, "task \(taskID) is not running") }
             defer {
@@ -210,7 +212,7 @@ public final class SimulatedDaemon: Sendable {
     /// Sends one BATCH with any producer id and sequence, e.g. a stale task producer id after
     /// the lease moved (what a partitioned daemon would do), and waits for the ACK or NACK.
     /// - Throws: as ``sendTaskData(taskID:records:)``, without `taskNotRunning`.
-    public func sendBatch(producerID: UInt64, sequence: UInt64, records: [Record]) async throws -> TaskDataOutcome {
+    public func sendBatch(producerID: UInt64, sequence: UInt64, records: [Record]) async throws -> BatchAnswer {
         try await send(records) { (_: inout State) throws(FleetError) -> (UInt64, UInt64) in (producerID, sequence) }
     }
 
@@ -218,12 +220,12 @@ public final class SimulatedDaemon: Sendable {
     /// while holding the state lock, and completes when its answer arrives.
     private func send(
         _ records: [Record], identify: @escaping @Sendable (inout State) throws(FleetError) -> (UInt64, UInt64)
-    ) async throws -> TaskDataOutcome {
+    ) async throws -> BatchAnswer {
         guard (1 ... 65_535).contains(records.count) else {
             throw FleetError(.invalidArgument, "a BATCH carries 1...65535 records, not \(records.count)")
         }
-        return try await eventLoop.flatSubmit { [self] () -> EventLoopFuture<TaskDataOutcome> in
-            let promise = eventLoop.makePromise(of: TaskDataOutcome.self)
+        return try await eventLoop.flatSubmit { [self] () -> EventLoopFuture<BatchAnswer> in
+            let promise = eventLoop.makePromise(of: BatchAnswer.self)
             let result = state.withLock { s -> Result<(any Channel, ByteBuffer), FleetError> in
                 guard !s.killed else { return .failure(FleetError(.killed, "the daemon was killed")) }
                 guard let channel = s.channel, let welcome = s.welcome, !s.closed else {
@@ -273,7 +275,7 @@ public final class SimulatedDaemon: Sendable {
     // MARK: Event loop side (called by SimulatedDaemonHandler)
 
     /// HELLO_OK arrived: start the heartbeat timer.
-    func welcomed(_ welcome: NodeWelcome, channel: any Channel) {
+    func welcomed(_ welcome: NativeWelcome, channel: any Channel) {
         let interval = configuration.heartbeatInterval ?? .milliseconds(Int64(max(1, welcome.heartbeatIntervalMilliseconds)))
         let nanos = max(1_000_000, interval.nanoseconds)
         let first = TimeAmount.nanoseconds(Int64.random(in: nanos / 2 ... nanos))
@@ -349,7 +351,7 @@ public final class SimulatedDaemon: Sendable {
     }
 
     private enum Inbound {
-        case answer(TaskDataOutcome)
+        case answer(BatchAnswer)
         case heartbeatAck
         case error(UInt16, String)
         case control(NodeControlMessage)
@@ -472,12 +474,12 @@ private struct RunningTask {
 private struct PendingBatch {
     let producerID: UInt64
     let sequence: UInt64
-    let promise: EventLoopPromise<TaskDataOutcome>
+    let promise: EventLoopPromise<BatchAnswer>
 }
 
 private struct State {
     var channel: (any Channel)?
-    var welcome: NodeWelcome?
+    var welcome: NativeWelcome?
     var heartbeatTimer: RepeatedTask?
     var connecting = false
     var killed = false
@@ -514,9 +516,9 @@ final class SimulatedDaemonHandler: ChannelInboundHandler {
 
     private let daemon: SimulatedDaemon
     private let hello: NativeHello
-    private var welcomed: EventLoopPromise<NodeWelcome>?
+    private var welcomed: EventLoopPromise<NativeWelcome>?
 
-    init(daemon: SimulatedDaemon, hello: NativeHello, welcomed: EventLoopPromise<NodeWelcome>) {
+    init(daemon: SimulatedDaemon, hello: NativeHello, welcomed: EventLoopPromise<NativeWelcome>) {
         self.daemon = daemon
         self.hello = hello
         self.welcomed = welcomed

@@ -1,3 +1,5 @@
+public import Platform
+public import WAL
 /// Receives decoded records from the wire decoders.
 ///
 /// A decoder validates its input first, then emits each record as `begin…`, any number of

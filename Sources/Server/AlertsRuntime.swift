@@ -1,6 +1,7 @@
 import Control
 import Foundation
 import Ingest
+import WAL
 import Logging
 import Synchronization
 
@@ -87,7 +88,11 @@ final class AlertsRuntime: Sendable {
             disk: disk)
     }
 
-    /// Delivers what is queued and saves the state (shutdown).
+    /// Hands the engine every record the tap still holds and stops the tap (shutdown, once
+    /// ingest has drained).
+    func drainTap() { tap.stop() }
+
+    /// Saves the alert state and delivers the queued notifications (shutdown).
     func shutdown() {
         tap.stop()
         _ = engine.flushState()

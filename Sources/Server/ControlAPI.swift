@@ -1,3 +1,4 @@
+import WAL
 import Control
 import Foundation
 import Hummingbird
@@ -8,6 +9,7 @@ import NIOCore
 /// Mutating endpoints require the admin token (`Authorization: Bearer TOKEN`) when one is set.
 struct ControlAPI: Sendable {
     let control: ControlPlaneRuntime
+    let coordinator: ControlCoordinator
     let alerts: AlertsRuntime
     let admin: AdminGuard
 
@@ -26,7 +28,7 @@ struct ControlAPI: Sendable {
             guard let record = control.registry.daemon(id: id), let health = control.health().daemon(id) else {
                 return json(.notFound, errorBody("no daemon \(id)"))
             }
-            let (tasks, configs) = try await control.coordinator.perform { state in
+            let (tasks, configs) = try await coordinator.perform { state in
                 (state.tasks.tasks(heldBy: id), state.configs.daemonStates(id))
             }
             return json(.ok, try encode(DaemonDetail(health: health, record: record, tasks: tasks, configs: configs)))

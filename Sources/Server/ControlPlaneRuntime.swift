@@ -1,11 +1,12 @@
+import Platform
 import Control
 import Ingest
-import Logging
 import Synchronization
+import WAL
 
-/// The control plane inside a running node: the daemon registry (fed by native HELLOs and
-/// heartbeats, and once a second by the ingest stats), the health monitor over it, and the
-/// coordinator of tasks, configuration and rollouts.
+/// The control plane's view of a running node: the daemon registry (fed by native HELLOs and
+/// heartbeats, and once a second by the ingest stats) and the health monitor over it and the
+/// WAL.
 ///
 /// Thread-safe; `tick()` runs on a timer.
 final class ControlPlaneRuntime: Sendable {
@@ -13,14 +14,9 @@ final class ControlPlaneRuntime: Sendable {
     let monitor: HealthMonitor
     let wal: WriteAheadLog
     let stats: IngestStats
-    let coordinator: ControlCoordinator
 
-    init(
-        registry: DaemonRegistry, wal: WriteAheadLog, stats: IngestStats, topology: Topology, thresholds: HealthThresholds,
-        coordinator: ControlCoordinator
-    ) {
+    init(registry: DaemonRegistry, wal: WriteAheadLog, stats: IngestStats, topology: Topology, thresholds: HealthThresholds) {
         self.wal = wal
-        self.coordinator = coordinator
         self.stats = stats
         self.registry = registry
         monitor = HealthMonitor(registry: registry, topology: topology, thresholds: thresholds)
@@ -36,31 +32,15 @@ final class ControlPlaneRuntime: Sendable {
         monitor.health(shards: ShardInput.gather(wal: wal, stats: snapshot))
     }
 
+    /// Each daemon's health state, by id (the coordinator's rollout gates read it).
+    func daemonStates() -> [String: HealthState] {
+        Dictionary(health().daemons.map { ($0.id, $0.state) }, uniquingKeysWith: { a, _ in a })
+    }
+
     /// Folds the last second's sources (from `snapshot`) into the registry and expires old ones.
     func tick(_ snapshot: IngestStats.Snapshot) {
-        var sources = snapshot.sources
-        sources[0] = nil  // the overflow slot of the per-loop source tables
-        registry.absorb(sources: sources)
-    }
-}
-
-/// Gives the coordinator each daemon's health and throughput. The coordinator is built before
-/// the runtime it reads from (the ingest server needs the coordinator first), so the runtime
-/// is attached once it exists; until then both answers are empty.
-final class HealthSource: Sendable {
-    private let runtime = Mutex<ControlPlaneRuntime?>(nil)
-
-    func attach(_ control: ControlPlaneRuntime) { runtime.withLock { $0 = control } }
-
-    /// Each daemon's health state, by id.
-    func daemonStates() -> [String: HealthState] {
-        guard let control = runtime.withLock({ $0 }) else { return [:] }
-        return Dictionary(control.health().daemons.map { ($0.id, $0.state) }, uniquingKeysWith: { a, _ in a })
-    }
-
-    /// Each daemon's records/s EMA, by id.
-    func daemonThroughput() -> [String: Double] {
-        runtime.withLock { $0 }?.registry.throughputs() ?? [:]
+        // Slot 0 is the overflow slot of the per-loop source tables, not a source.
+        registry.absorb(sources: snapshot.sources.lazy.filter { $0.key != 0 }.map { SourceRecord($0.value) })
     }
 }
 
@@ -71,5 +51,29 @@ extension ServeConfiguration {
         s.leaseDuration = .milliseconds(flowLeaseMilliseconds)
         s.maxTasks = maxTasks
         return s
+    }
+}
+
+extension SourceRecord {
+    /// The registry's record of what ingest counted for a source (`firstSeen` is set by the
+    /// registry).
+    init(_ stats: SourceStats) {
+        self.init(
+            name: stats.name, listener: stats.listener.description, records: stats.records, bytes: stats.bytes,
+            rejects: stats.rejects, lastSeen: stats.lastSeen, recordsPerSecond: stats.rate.recordsPerSecond,
+            bytesPerSecond: stats.rate.bytesPerSecond)
+    }
+}
+
+extension ShardInput {
+    /// The health inputs of every shard of a running node: rates from the ingest stats
+    /// snapshot, disk bytes and sync lag from each shard's log (read under its short lock).
+    static func gather(wal: WriteAheadLog, stats: IngestStats.Snapshot) -> [ShardInput] {
+        wal.shardLogs.map { log in
+            let rate = log.shard < stats.shardRates.count ? stats.shardRates[log.shard] : ThroughputEMA()
+            return ShardInput(
+                recordsPerSecond: rate.recordsPerSecond, bytesPerSecond: rate.bytesPerSecond, diskBytes: Int64(log.storedBytes),
+                syncLagNanoseconds: log.syncLagNanoseconds, stopped: log.failure?.message)
+        }
     }
 }

@@ -1,3 +1,5 @@
+import Control
+import WAL
 import Hummingbird
 import Ingest
 import NIOCore
@@ -8,13 +10,13 @@ struct HTTPAPI: Sendable {
     let wal: WriteAheadLog
     let configuration: ServeConfiguration
     let alerts: AlertsRuntime
-    let control: ControlPlaneRuntime
+    let coordinator: ControlCoordinator
 
     func add(to router: Router<HyphaRequestContext>) {
         router.get("/metrics") { _, _ -> Response in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: MetricsExposition.render(ingest: ingest, wal: wal, alerts: alerts, coordinator: control.coordinator))))
+                body: .init(byteBuffer: ByteBuffer(string: MetricsExposition.render(ingest: ingest, wal: wal, alerts: alerts, coordinator: coordinator))))
         }
         router.post("/write") { request, context -> Response in
             try await write(request, context: context)

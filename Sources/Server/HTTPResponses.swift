@@ -1,3 +1,4 @@
+import WAL
 import Control
 import Foundation
 import Hummingbird

@@ -1,3 +1,5 @@
+import Platform
+import WAL
 import Control
 import Ingest
 

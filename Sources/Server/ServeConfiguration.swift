@@ -1,5 +1,6 @@
 public import Control
 public import Ingest
+public import WAL
 import NIOCore
 import Yams
 

@@ -1,4 +1,4 @@
-public import Ingest
+public import WAL
 
 /// A small, fast, deterministic random generator (SplitMix64) so corpora are reproducible.
 public struct SplitMix64: RandomNumberGenerator, Sendable {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Control
+import Bench
 
 struct BenchAlerts: ParsableCommand {
     static let configuration = CommandConfiguration(

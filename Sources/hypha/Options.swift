@@ -1,5 +1,5 @@
 public import ArgumentParser
-public import Ingest
+public import WAL
 
 extension Durability: ExpressibleByArgument {}
 

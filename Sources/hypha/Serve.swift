@@ -1,6 +1,7 @@
 public import ArgumentParser
 import Foundation
 import Ingest
+import WAL
 public import Logging
 import Control
 import Server

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Glibc
-import Ingest
+import WAL
 import Logging
 import Workload
 

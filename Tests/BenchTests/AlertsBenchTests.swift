@@ -1,7 +1,14 @@
+import Bench
 import Foundation
 import Testing
 
 @Suite struct AlertsBenchTests {
+    @Test func alertBenchmarkRunsRoundsOverItsSeries() {
+        let result = AlertBenchmark.runDetailed(series: 2_000, rules: 20, rounds: 3)
+        #expect(result.activeSeries >= 2_000)
+        #expect(result.firing > 0)
+    }
+
     @Test func benchAlertsTimesEvaluationRounds() throws {
         let run = try HyphaCLI.run(["bench", "alerts", "--series", "2000", "--rules", "20", "--rounds", "2"])
         let text = run.stdout

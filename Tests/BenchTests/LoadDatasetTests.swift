@@ -1,6 +1,8 @@
 @testable import Bench
 import Foundation
-import Ingest
+import Platform
+import WAL
+import Wire
 import Testing
 
 /// The generators behind `hypha bench load`: sizes near `--size`, realistic, distinct, exact

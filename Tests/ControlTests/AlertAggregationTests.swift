@@ -1,5 +1,6 @@
 import Control
-import Ingest
+import Platform
+import WAL
 import Testing
 
 /// Aggregations over windows, with exact numbers, and the intake's bounds.

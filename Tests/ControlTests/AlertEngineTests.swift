@@ -1,6 +1,8 @@
 import Control
 import Foundation
-import Ingest
+import Platform
+import WAL
+import Wire
 import Testing
 
 /// The engine facade: built-in rules over ControlSignals, group_by, reload, persistence.
@@ -223,11 +225,5 @@ import Testing
             #expect(error.code == .hook)
             #expect(error.line == 3, "\(error)")
         }
-    }
-
-    @Test func benchmarkRuns() {
-        let result = AlertBenchmark.runDetailed(series: 2_000, rules: 20, rounds: 3)
-        #expect(result.activeSeries >= 2_000)
-        #expect(result.firing > 0)
     }
 }

@@ -1,6 +1,7 @@
 import Control
 import Foundation
-import Ingest
+import Platform
+import WAL
 import Synchronization
 
 // Shared helpers of the alerting tests.

@@ -1,5 +1,7 @@
 @testable import Control
-import Ingest
+import Platform
+import WAL
+import Wire
 import Testing
 
 /// All-at-once pushes, selectors, HELLO, reports, forgetting and the bounds.

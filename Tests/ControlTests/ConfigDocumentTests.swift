@@ -1,6 +1,8 @@
 @testable import Control
 import Foundation
-import Ingest
+import Platform
+import WAL
+import Wire
 import Testing
 
 /// Shared helpers of the configuration tests.

@@ -1,5 +1,7 @@
 @testable import Control
-import Ingest
+import Platform
+import WAL
+import Wire
 import Testing
 
 /// The coordinator without sessions: requests run on its thread, their changes are committed
@@ -18,7 +20,6 @@ import Testing
         let store = MemoryControlStore()
         let clock = ManualEpochClock(now: TestTime.t0)
         let first = try Self.coordinator(store, clock: clock)
-        first.start()
         let created = try await first.perform { state in
             try (0 ..< 3).map { i in try state.tasks.create(TaskSpec(kind: .exec, stream: "s", parameters: ["command": "job \(i)"]), now: state.now) }
         }
@@ -35,7 +36,6 @@ import Testing
 
         clock.advance(by: .seconds(60))
         let second = try Self.coordinator(store, clock: clock)
-        second.start()
         defer { second.stop() }
         let (tasks, history, next) = try await second.perform { state in
             (state.tasks.tasks, state.configs.history("agent") ?? [], try state.tasks.create(TaskSpec(kind: .hostmetrics, stream: "h"), now: state.now))
@@ -48,7 +48,6 @@ import Testing
 
     @Test func failedRequestsAreAnsweredWithTheirError() async throws {
         let coordinator = try Self.coordinator(MemoryControlStore(), clock: ManualEpochClock(now: TestTime.t0))
-        coordinator.start()
         defer { coordinator.stop() }
         await #expect(throws: TaskError.self) {
             try await coordinator.perform { state in try state.tasks.suspend("t-404", now: state.now) }
@@ -57,7 +56,6 @@ import Testing
 
     @Test func aStoppedCoordinatorRefusesRequests() async throws {
         let coordinator = try Self.coordinator(MemoryControlStore(), clock: ManualEpochClock(now: TestTime.t0))
-        coordinator.start()
         coordinator.stop()
         await #expect(throws: ControlUnavailable.self) { try await coordinator.perform { $0.tasks.tasks.count } }
     }

@@ -1,4 +1,4 @@
-import Ingest
+import Platform
 import Testing
 
 @testable import Control

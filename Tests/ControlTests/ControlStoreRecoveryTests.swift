@@ -1,4 +1,6 @@
-import Ingest
+import Platform
+import WAL
+import Wire
 import Testing
 import Workload
 
@@ -121,11 +123,11 @@ import Workload
         let dir = try TestDirectory()
         _ = try storeWithLastRecord(dir)
         var body: [UInt8] = []
-        body.appendControlU32(1)
+        body.appendLittleEndian(UInt32(1))
         body += [9, 1, 0, 0, 0, 65, 0, 0, 0, 0]  // op 9 does not exist
         var record: [UInt8] = []
-        record.appendControlU32(UInt32(body.count))
-        record.appendControlU32(CRC32C.checksum(body))
+        record.appendLittleEndian(UInt32(body.count))
+        record.appendLittleEndian(CRC32C.checksum(body))
         record += body
         try dir.write("log-0", try dir.read("log-0") + record)
         #expect {

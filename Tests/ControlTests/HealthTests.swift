@@ -1,6 +1,8 @@
 import Control
 import Foundation
-@testable import Ingest
+import Platform
+import WAL
+import Wire
 import Testing
 
 private func healthyShards(_ count: Int = 4) -> [ShardInput] {
@@ -273,7 +275,9 @@ private func evaluate(
         for shard in 0 ..< 6 {
             var ema = ThroughputEMA()
             for tick in 0 ..< 9 { ema.tick(records: 1000 * shard + tick * 7, bytes: 98_765 * shard + tick, seconds: 0.987) }
-            shards.append(ShardInput(rate: ema, diskBytes: 1_234_567 * shard, syncLagNanoseconds: shard == 4 ? 6_543_210_987 : 1_234_567))
+            shards.append(ShardInput(
+                recordsPerSecond: ema.recordsPerSecond, bytesPerSecond: ema.bytesPerSecond, diskBytes: Int64(1_234_567 * shard),
+                syncLagNanoseconds: shard == 4 ? 6_543_210_987 : 1_234_567))
         }
         return HealthEvaluator().evaluate(
             registry: registry.snapshot(), shards: shards, topology: Topology(shardRegions: [0: "eu", 1: "eu", 2: "us", 4: "us"]),
@@ -321,7 +325,7 @@ private func evaluate(
             clock.advance(by: .milliseconds(4999))
             registry.daemonHeartbeat(id: "a", heartbeat: Sim.heartbeat(lagMilliseconds: 3, recordsSent: UInt64(clock.now % 1_000_000)))
         }
-        registry.absorb(sources: Sim.sources([Sim.source("h", lastSeen: clock.now, records: 17, listener: .influxHTTP)]))
+        registry.absorb(sources: Sim.sources([Sim.source("h", lastSeen: clock.now, records: 17, listener: "influx_http")]))
         let snapshot = registry.snapshot()
         let back = try JSONDecoder().decode(RegistrySnapshot.self, from: JSONEncoder().encode(snapshot))
         #expect(back == snapshot)

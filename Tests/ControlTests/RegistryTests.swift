@@ -1,6 +1,8 @@
 import Control
 // NativeHello and NativeHeartbeat have no public initialiser (Ingest decodes them from frames).
-@testable import Ingest
+import Platform
+import WAL
+import Wire
 import Testing
 
 /// Builders shared by the registry and health tests.
@@ -20,18 +22,16 @@ enum Sim {
             recordsSent: recordsSent, errors: errors, extra: ["version": "1.2.3"])
     }
 
-    static func source(_ name: String, lastSeen: Int64, records: Int = 10, listener: ListenerKind = .syslogTCP) -> SourceStats {
-        var s = SourceStats(name: name, listener: listener)
-        s.records = records
-        s.bytes = records * 100
-        s.lastSeen = lastSeen
-        s.rate.tick(records: records, bytes: records * 100)
-        return s
+    /// A source as the ingest statistics report it after one tick of `records` records.
+    static func source(_ name: String, lastSeen: Int64, records: Int = 10, listener: String = "syslog_tcp") -> SourceRecord {
+        var rate = ThroughputEMA()
+        rate.tick(records: records, bytes: records * 100)
+        return SourceRecord(
+            name: name, listener: listener, records: records, bytes: records * 100, lastSeen: lastSeen,
+            recordsPerSecond: rate.recordsPerSecond, bytesPerSecond: rate.bytesPerSecond)
     }
 
-    static func sources(_ list: [SourceStats]) -> [UInt64: SourceStats] {
-        Dictionary(uniqueKeysWithValues: list.map { (SourceHash.hash($0.name), $0) })
-    }
+    static func sources(_ list: [SourceRecord]) -> [SourceRecord] { list }
 }
 
 @Suite struct RegistryTests {
@@ -95,8 +95,8 @@ enum Sim {
         let clock = ManualEpochClock(now: Sim.t0)
         let registry = DaemonRegistry(clock: clock)
         registry.absorb(sources: Sim.sources([
-            Sim.source("web-1", lastSeen: Sim.t0 - Sim.second, records: 50, listener: .json),
-            Sim.source("10.1.2.3", lastSeen: Sim.t0, records: 7, listener: .syslogUDP),
+            Sim.source("web-1", lastSeen: Sim.t0 - Sim.second, records: 50, listener: "json"),
+            Sim.source("10.1.2.3", lastSeen: Sim.t0, records: 7, listener: "syslog_udp"),
         ]))
         let web = try #require(registry.source(named: "web-1"))
         #expect(web.listener == "json" && web.records == 50 && web.bytes == 5000 && web.lastSeen == Sim.t0 - Sim.second)
@@ -140,7 +140,7 @@ enum Sim {
         registry.expire(now: Sim.t0 + 60 * Sim.second + 1)
         #expect(registry.sources().map(\.name) == ["b"], "one nanosecond past the expiry it is forgotten")
         clock.set(Sim.t0 + 91 * Sim.second)
-        registry.absorb(sources: [:])
+        registry.absorb(sources: [])
         #expect(registry.sources().isEmpty, "absorb expires too")
         #expect(registry.snapshot().counters.expiredSources == 2)
     }

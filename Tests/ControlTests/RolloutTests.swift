@@ -1,5 +1,7 @@
 @testable import Control
-import Ingest
+import Platform
+import WAL
+import Wire
 import Testing
 
 /// A book with version 1 of "a" pushed to some daemons, plus their health, driven by test time.

@@ -1,5 +1,7 @@
 @testable import Control
-import Ingest
+import Platform
+import WAL
+import Wire
 import Testing
 
 /// Leases: renewal, lapse and reassignment, fencing, reports, suspend/terminate/resume,

@@ -1,5 +1,6 @@
 @testable import Control
-import Ingest
+import Platform
+import Wire
 import Testing
 
 /// The scheduler: selectors, spreading by task count then throughput, and stickiness.

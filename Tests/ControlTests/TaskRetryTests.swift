@@ -1,5 +1,7 @@
 @testable import Control
-import Ingest
+import Platform
+import WAL
+import Wire
 import Testing
 
 /// Back-off for tasks that keep failing: the first failure is retried at once, then the wait

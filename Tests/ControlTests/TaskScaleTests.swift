@@ -1,5 +1,7 @@
 @testable import Control
-import Ingest
+import Platform
+import WAL
+import Wire
 import Testing
 
 /// The book at fleet size, with its work checked by counts (not by time): 10,000 daemons,

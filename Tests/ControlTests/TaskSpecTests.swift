@@ -1,6 +1,8 @@
 @testable import Control
 import Foundation
-import Ingest
+import Platform
+import WAL
+import Wire
 import Testing
 
 /// TaskSpec validation per kind, defaults, and the JSON forms of specs and records.

@@ -1,5 +1,5 @@
 @testable import Control
-import Ingest
+import Wire
 
 /// Shared fixtures of the Task*Tests suites: times in seconds, specs, and command filters.
 enum TaskFixture {

@@ -1,7 +1,9 @@
 import Control
 import Fleet
 import Foundation
-import Ingest
+import Platform
+import WAL
+import Wire
 import NIOCore
 import Testing
 

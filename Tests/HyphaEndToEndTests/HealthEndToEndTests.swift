@@ -1,5 +1,6 @@
 import Foundation
-import Ingest
+import Platform
+import WAL
 import Testing
 
 /// Cluster health, daemons and topology through the real node's HTTP API, with daemons

@@ -1,5 +1,7 @@
 import Foundation
-import Ingest
+import Platform
+import WAL
+import Wire
 
 /// A real `hypha serve` child process on ephemeral loopback ports, for end-to-end tests.
 final class HyphaNode {

@@ -1,5 +1,7 @@
 import Foundation
-import Ingest
+import Platform
+import WAL
+import Wire
 import Testing
 
 /// JSON lines, Influx (TCP and `POST /write`) and Graphite through raw loopback sockets and curl.

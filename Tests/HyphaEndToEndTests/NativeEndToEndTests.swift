@@ -1,5 +1,7 @@
 import Foundation
-import Ingest
+import Platform
+import WAL
+import Wire
 import Testing
 
 /// The native protocol through the independent Python client written from docs/protocol.md.

@@ -1,5 +1,7 @@
 import Foundation
-import Ingest
+import Platform
+import WAL
+import Wire
 import Testing
 
 /// Configuration files, /health, /metrics and backpressure of the real node.

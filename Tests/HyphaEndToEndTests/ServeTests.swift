@@ -1,5 +1,7 @@
 import Foundation
-import Ingest
+import Platform
+import WAL
+import Wire
 import Testing
 
 /// `hypha serve` on a real data directory: recovery at start, a clean exit on SIGTERM/SIGINT.

@@ -1,5 +1,7 @@
 import Foundation
-import Ingest
+import Platform
+import WAL
+import Wire
 import Testing
 
 /// util-linux `logger` against the real node: RFC 5424 and RFC 3164, over TCP with and without

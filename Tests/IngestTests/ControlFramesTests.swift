@@ -1,6 +1,9 @@
 import Fleet
 import Foundation
 import Ingest
+import Platform
+import WAL
+import Wire
 import NIOCore
 import Synchronization
 import Testing
@@ -253,12 +256,13 @@ private struct TestNode {
     let server: IngestServer
     let directory: TemporaryDirectory
     let address: SocketAddress
+    let stop: @Sendable () async throws -> Void
 
     static func start(control: StubControl, heartbeatMilliseconds: UInt32 = 50) async throws -> TestNode {
         let directory = TemporaryDirectory("hypha-control")
-        let (server, _, bound) = try await startIngestServer(
+        let (server, _, bound, stop) = try await startIngestServer(
             directory: directory.path, native: 0, nodeID: "test-node", control: control, heartbeatMilliseconds: heartbeatMilliseconds)
-        return TestNode(server: server, directory: directory, address: bound["native"]!)
+        return TestNode(server: server, directory: directory, address: bound["native"]!, stop: stop)
     }
 }
 
@@ -281,7 +285,7 @@ private func logRecords(_ count: Int, tag: String) -> [Record] {
         }
         let d0 = try #require(fleet.daemon(id: "d0"))
         let d1 = try #require(fleet.daemon(id: "d1"))
-        #expect(d0.welcome == NodeWelcome(version: 1, maxFrameSize: IngestLimits().maxFrameBytes, heartbeatIntervalMilliseconds: 50, nodeID: "test-node"))
+        #expect(d0.welcome == NativeWelcome(version: 1, maxFrameSize: IngestLimits().maxFrameBytes, heartbeatIntervalMilliseconds: 50, nodeID: "test-node"))
 
         // The daemons got both frames and run the task from the pushed checkpoint.
         // The configuration is handled after the assignment: wait for both.
@@ -335,7 +339,7 @@ private func logRecords(_ count: Int, tag: String) -> [Record] {
         #expect(kinds.contains(.config(name: "agent", version: 12, hash: sampleHash, state: .applied)))
 
         await fleet.shutdown()
-        try await node.server.shutdown()
+        try await node.stop()
     }
 
     @Test func fencedTaskDataIsNackedWholeWithReasonFiveAndNotWritten() async throws {
@@ -369,7 +373,7 @@ private func logRecords(_ count: Int, tag: String) -> [Record] {
         await #expect(throws: FleetError.self) { try await daemon.sendTaskData(taskID: "new", records: []) }
 
         await fleet.shutdown()
-        try await node.server.shutdown()
+        try await node.stop()
         let stored = try readAll(node.directory.path).map(\.1)
         #expect(stored == logRecords(2, tag: "current"), "only the admitted batch is in the WAL")
     }
@@ -414,6 +418,6 @@ private func logRecords(_ count: Int, tag: String) -> [Record] {
 
         await fleet.shutdown()
         #expect(await eventually { control.snapshot.closed.count == 3 }, "the last session closed")
-        try await node.server.shutdown()
+        try await node.stop()
     }
 }

@@ -1,5 +1,8 @@
 import Foundation
 import Ingest
+import Platform
+import WAL
+import Wire
 import Logging
 import NIOCore
 import Workload
@@ -101,21 +104,29 @@ func segmentPaths(_ directory: String, shard: Int = 0) -> [String] {
 
 /// Starts an IngestServer on 127.0.0.1 with one event loop over a new WAL in `directory`,
 /// serving only the listeners given a port (0: any free one); returns what `start()` bound.
+/// In `interval` mode a flusher runs until the returned `stop` is called.
 func startIngestServer(
     directory: String, options: WALOptions = testOptions(), native: Int? = nil, syslog: Int? = nil, nodeID: String,
     control: (any DaemonControl)? = nil, heartbeatMilliseconds: UInt32 = 5000
-) async throws -> (server: IngestServer, wal: WriteAheadLog, bound: [String: SocketAddress]) {
-    let relay = DurableRelay()
-    let wal = try WriteAheadLog.open(
-        dataDirectory: directory, options: options, logger: quietLogger, onDurable: { relay.durable(shard: $0, upTo: $1) })
+) async throws -> (server: IngestServer, wal: WriteAheadLog, bound: [String: SocketAddress], stop: @Sendable () async throws -> Void) {
+    let wal = try WriteAheadLog.open(dataDirectory: directory, options: options, logger: quietLogger)
+    let writers = ShardWriters(wal: wal, limits: IngestLimits(), threads: 1, logger: quietLogger)
+    let flusher = options.durability == .interval
+        ? WALFlusher(wal: wal, logger: quietLogger) { writers.durable(shard: $0, upTo: $1) } : nil
     var ports = ListenerPorts()
     ports.native = native
     ports.syslog = syslog
     ports.json = nil
     ports.influx = nil
     ports.graphite = nil
-    let server = try IngestServer(
-        wal: wal, relay: relay, limits: IngestLimits(), bindHost: "127.0.0.1", ports: ports, tokens: [], nodeID: nodeID,
-        observer: nil, control: control, heartbeatMilliseconds: heartbeatMilliseconds, threads: 1, logger: quietLogger)
-    return (server, wal, try await server.start())
+    let server = IngestServer(
+        writers: writers, stats: IngestStats(shardCount: wal.shardCount), limits: IngestLimits(), bindHost: "127.0.0.1",
+        ports: ports, tokens: [], nodeID: nodeID, observer: nil, control: control, heartbeatMilliseconds: heartbeatMilliseconds,
+        threads: 1, logger: quietLogger)
+    let bound = try await server.start()
+    return (server, wal, bound, {
+        try await server.shutdown()
+        flusher?.stop()
+        try wal.close()
+    })
 }

@@ -1,5 +1,8 @@
 import Foundation
 import Ingest
+import Platform
+import WAL
+import Wire
 import NIOCore
 import NIOPosix
 import Testing
@@ -11,7 +14,7 @@ import Testing
     @Test func datagramsAreDroppedAndCountedWhileTheWALIsBehindThenStoredAgain() async throws {
         let directory = TemporaryDirectory("hypha-udp")
         defer { directory.remove() }
-        let (server, wal, bound) = try await startIngestServer(
+        let (server, wal, bound, stop) = try await startIngestServer(
             directory: directory.path, options: testOptions(shards: 2, durability: .interval), syslog: 0, nodeID: "udp-test")
         let limits = server.context.limits
         let port = try #require(bound["syslog_udp"]?.port)
@@ -37,8 +40,7 @@ import Testing
         #expect(dropped() == 50, "and none of them was dropped")
         try await sender.close()
         try await group.shutdownGracefully()
-        try await server.shutdown()
-        try wal.close()
+        try await stop()
         let messages = try (0 ..< 2).flatMap { try readAll(directory.path, shard: $0) }.compactMap { record -> String? in
             if case .log(let l) = record.1 { l.message } else { nil }
         }

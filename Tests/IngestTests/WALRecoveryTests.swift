@@ -1,5 +1,8 @@
 import Foundation
 import Ingest
+import Platform
+import WAL
+import Wire
 import Testing
 
 /// Recovery: torn tails, bit flips, damaged middle segments; the node always opens.

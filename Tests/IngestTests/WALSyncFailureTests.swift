@@ -1,18 +1,23 @@
 import Foundation
 @testable import Ingest
+import Platform
+import WAL
+import Wire
 import Synchronization
 import Testing
 
 /// A failed msync may already have cost the unsynced pages, and a later sync that succeeds
 /// proves nothing about them: the shard must stop, fail what waits, and acknowledge nothing more.
 @Suite struct WALSyncFailureTests {
-    static let diskError = WALError(.io, "msync failed: Input/output error (errno 5)", path: "/fake/segment")
+    static let diskError = WALError(SystemError(.io, "msync failed", path: "/fake/segment", errno: EIO))
 
     @Test(arguments: [Durability.interval, .batch])
     func aFailedSyncStopsTheShardAndOnlyIt(durability: Durability) throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let wal = try WriteAheadLog.open(dataDirectory: dir.path, options: testOptions(shards: 2, durability: durability), logger: quietLogger)
+        let faults = FailNextSync()
+        let wal = try WriteAheadLog.open(
+            dataDirectory: dir.path, options: testOptions(shards: 2, durability: durability), logger: quietLogger, faults: faults)
         let synced = makeBatch(5, tag: "synced")
         _ = try wal.shard(0).append(synced.0, deferSync: true)
         try wal.shard(0).sync()
@@ -20,9 +25,10 @@ import Testing
         #expect(durableBefore == 5)
 
         _ = try wal.shard(0).append(makeBatch(5, tag: "lost").0, deferSync: true)
-        wal.shard(0).failNextSync(with: Self.diskError)
+        faults.failNextSync(with: Self.diskError)
         let failure = try #require(throws: WALError.self) { try wal.shard(0).sync() }
-        #expect(failure.code == .shardStopped && failure.message.contains("errno 5") && failure.message.contains("restart the node"), "\(failure)")
+        #expect(failure.code == .shardStopped && "\(failure)".contains("errno 5") && failure.message.contains("restart the node"), "\(failure)")
+        #expect(failure.systemErrno == EIO, "the errno travels with the error: \(failure)")
         #expect(wal.shard(0).failure?.code == .shardStopped)
         #expect(wal.shard(0).durableSequence == durableBefore, "nothing more is claimed durable")
         let lag = wal.shard(0).syncLagNanoseconds
@@ -49,7 +55,8 @@ import Testing
     @Test func batchModeWaitersFailAndLaterBatchesAreRefused() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let wal = try WriteAheadLog.open(dataDirectory: dir.path, options: testOptions(durability: .batch), logger: quietLogger)
+        let faults = FailNextSync()
+        let wal = try WriteAheadLog.open(dataDirectory: dir.path, options: testOptions(durability: .batch), logger: quietLogger, faults: faults)
         let writer = makeWriter(wal)
         defer {
             writer.stop()
@@ -59,7 +66,7 @@ import Testing
         writer.submit(makeBatch(4, tag: "ok").0, completion: results.add)
         #expect(results.wait(count: 1) == [.written(shard: 0, firstSequence: 0, count: 4)])
 
-        wal.shard(0).failNextSync(with: Self.diskError)
+        faults.failNextSync(with: Self.diskError)
         writer.submit(makeBatch(4, tag: "lost").0, completion: results.add)
         writer.submit(makeBatch(4, tag: "refused").0, completion: results.add)
         let all = results.wait(count: 3)
@@ -76,21 +83,22 @@ import Testing
     @Test func intervalModeWaitersFailWhenTheFlusherSyncFails() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let relay = DurableRelay()
         var options = testOptions(durability: .interval)
         options.syncIntervalMilliseconds = 5
-        let wal = try WriteAheadLog.open(dataDirectory: dir.path, options: options, logger: quietLogger) { relay.durable(shard: $0, upTo: $1) }
+        let faults = FailNextSync()
+        let wal = try WriteAheadLog.open(dataDirectory: dir.path, options: options, logger: quietLogger, faults: faults)
         let writer = makeWriter(wal)
-        relay.attach([writer])
+        let flusher = WALFlusher(wal: wal, logger: quietLogger) { writer.durable(upTo: $1) }
         defer {
             writer.stop()
+            flusher.stop()
             try? wal.close()
         }
         let results = Results()
         writer.submit(makeBatch(2, tag: "ok").0, completion: results.add)
         #expect(results.wait(count: 1).first.map { if case .written = $0 { true } else { false } } == true)
 
-        wal.shard(0).failNextSync(with: Self.diskError)
+        faults.failNextSync(with: Self.diskError)
         writer.submit(makeBatch(2, tag: "lost").0, completion: results.add)
         let all = results.wait(count: 2)
         #expect(all.count == 2)
@@ -102,12 +110,19 @@ import Testing
     }
 
     private func makeWriter(_ wal: WriteAheadLog) -> ShardWriter {
-        let writer = ShardWriter(
+        ShardWriter(
             shard: wal.shard(0), gate: InFlightGate(shardCount: 1, maxTotalBytes: 1 << 30, maxShardBytes: 1 << 30),
             pool: PayloadPool(limit: 4, capacity: 1 << 16), tap: nil, logger: quietLogger)
-        writer.start()
-        return writer
     }
+}
+
+/// Fails the next sync of any shard with the given error, as a failed msync would.
+private final class FailNextSync: WALFaults {
+    private let next = Mutex<WALError?>(nil)
+
+    func failNextSync(with error: WALError) { next.withLock { $0 = error } }
+
+    func syncFailure(shard: Int, path: String) -> WALError? { next.withLock { e in defer { e = nil }; return e } }
 }
 
 /// Completions collected from writer threads.

@@ -1,5 +1,8 @@
 import Foundation
 import Ingest
+import Platform
+import WAL
+import Wire
 import Testing
 import Workload
 
@@ -36,9 +39,9 @@ import Workload
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let notified = NotificationBox()
-        let wal = try WriteAheadLog.open(
-            dataDirectory: dir.path, options: testOptions(durability: .interval), logger: quietLogger,
-            onDurable: { shard, seq in notified.record(shard, seq) })
+        let wal = try WriteAheadLog.open(dataDirectory: dir.path, options: testOptions(durability: .interval), logger: quietLogger)
+        let flusher = WALFlusher(wal: wal, logger: quietLogger) { shard, seq in notified.record(shard, seq) }
+        defer { flusher.stop() }
         try appendOK(wal.shard(0), makeBatch(7, tag: "x").0)
         var waited = 0
         while wal.shard(0).durableSequence < 7 && waited < 400 {

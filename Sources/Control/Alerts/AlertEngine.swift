@@ -1,5 +1,7 @@
 import Foundation
-public import Ingest
+import Platform
+public import WAL
+import Wire
 public import Logging
 import Synchronization
 

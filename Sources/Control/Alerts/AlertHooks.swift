@@ -1,3 +1,4 @@
+import Platform
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -98,7 +99,6 @@ func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32? {
     return nil
 }
 
-func errnoText(_ code: Int32) -> String { String(cString: strerror(code)) }
 
 /// Writes each notification to standard output as JSON lines (one object per line).
 public struct StdoutHook: AlertHook {
@@ -112,7 +112,7 @@ public struct StdoutHook: AlertHook {
     /// Delivers one notification (see the type's discussion); blocks until done.
     public func deliver(_ notification: AlertNotification) throws(HookError) {
         if let e = writeAll(fd, notification.jsonLines) {
-            throw HookError(.write, hook: name, "write failed: \(errnoText(e))")
+            throw HookError(.write, hook: name, "write failed: \(SystemError.describe(errno: e))")
         }
     }
 }
@@ -145,7 +145,7 @@ public final class FileHook: AlertHook {
 
     private static func open(_ path: String) throws(HookError) -> Int32 {
         let f = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
-        guard f >= 0 else { throw HookError(.open, hook: "file:\(path)", "cannot open \(path): \(errnoText(errno))") }
+        guard f >= 0 else { throw HookError(.open, hook: "file:\(path)", "cannot open \(path): \(SystemError.describe(errno: errno))") }
         return f
     }
 
@@ -161,8 +161,8 @@ public final class FileHook: AlertHook {
                 f = -1
                 f = try Self.open(path)
             }
-            if let e = writeAll(f, text) { throw HookError(.write, hook: name, "write to \(path) failed: \(errnoText(e))") }
-            if fsync(f) != 0 { throw HookError(.write, hook: name, "fsync of \(path) failed: \(errnoText(errno))") }
+            if let e = writeAll(f, text) { throw HookError(.write, hook: name, "write to \(path) failed: \(SystemError.describe(errno: e))") }
+            if fsync(f) != 0 { throw HookError(.write, hook: name, "fsync of \(path) failed: \(SystemError.describe(errno: errno))") }
         }
     }
 }
@@ -200,7 +200,7 @@ public struct ExecHook: AlertHook {
         process.arguments = Array(options.command.dropFirst())
         var fds: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else {
-            throw HookError(.launch, hook: name, "socketpair failed: \(errnoText(errno))")
+            throw HookError(.launch, hook: name, "socketpair failed: \(SystemError.describe(errno: errno))")
         }
         let parentEnd = fds[0]
         defer { close(parentEnd) }

@@ -1,4 +1,5 @@
-public import Ingest
+import Platform
+public import WAL
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,4 +1,5 @@
-public import Ingest
+import Platform
+public import WAL
 
 /// The control plane's own signals, handed to ``AlertEngine/evaluate(now:signals:)`` each round
 /// for the built-in rules (``AlertRuleSet/builtinRules(_:)``).

@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 public import Logging
 import Synchronization
 
@@ -36,7 +37,8 @@ public struct HookStats: Sendable, Equatable, Codable {
 /// nor the other hooks.
 ///
 /// Threads are OS threads (blocking `write`, `fsync` and `waitpid` have no place on the
-/// Swift concurrency pool). They start in ``configure(_:)`` and stop in ``shutdown(timeout:)``.
+/// Swift concurrency pool). A hook's threads start when the hook is configured and stop when
+/// it is removed or in ``shutdown(timeout:)``.
 ///
 /// ```swift
 /// let dispatcher = HookDispatcher(logger: logger)
@@ -95,7 +97,6 @@ public final class HookDispatcher: Sendable {
         }
         let removed = current.filter { $0.configuration != nil && !reused.contains(ObjectIdentifier($0)) }
         lanes.withLock { $0 = next }
-        for lane in next { lane.start() }
         for lane in removed { lane.stop() }
     }
 
@@ -118,8 +119,10 @@ public final class HookDispatcher: Sendable {
     /// - Returns: whether everything was delivered (or failed) in time.
     @discardableResult
     public func waitUntilIdle(timeout: Duration) -> Bool {
-        let deadline = Date().addingTimeInterval(Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
-        for lane in lanes.withLock({ $0 }) where !lane.waitUntilIdle(until: deadline) { return false }
+        let deadline = ContinuousClock.now + timeout
+        for lane in lanes.withLock({ $0 }) where !lane.waitUntilIdle(timeout: max(.zero, deadline - ContinuousClock.now)) {
+            return false
+        }
         return true
     }
 
@@ -134,129 +137,79 @@ public final class HookDispatcher: Sendable {
     }
 }
 
-/// One hook's queue and workers.
-final class HookLane: @unchecked Sendable {
+/// One hook's queue and workers: a ``WorkerThread`` of ``AlertHook/maxConcurrent`` threads that
+/// take one notification each from a queue bounded at ``AlertHook/maxQueued``.
+final class HookLane: Sendable {
     let hook: any AlertHook
     let configuration: HookConfiguration?
     private let logger: Logger
-    // Everything below is guarded by `condition`.
-    private let condition = NSCondition()
-    private var queue: [AlertNotification] = []
-    private var head = 0
-    private var stopping = false
-    private var started = false
-    private var counters: HookStats
+    private let counters: Counters
+    private let worker: WorkerThread<AlertNotification>
 
+    /// The lane's counters, shared with its threads.
+    private final class Counters: Sendable {
+        let stats: Mutex<HookStats>
+        init(_ stats: HookStats) { self.stats = Mutex(stats) }
+    }
+
+    /// Starts the lane's threads.
     init(hook: any AlertHook, configuration: HookConfiguration?, logger: Logger) {
         self.hook = hook
         self.configuration = configuration
         self.logger = logger
-        counters = HookStats(hook: hook.name)
-    }
-
-    func start() {
-        condition.lock()
-        defer { condition.unlock() }
-        guard !started else { return }
-        started = true
-        for i in 0 ..< max(1, hook.maxConcurrent) {
-            let thread = Thread { [self] in work() }
-            thread.name = "hypha-hook-\(i)"
-            thread.start()
+        let counters = Counters(HookStats(hook: hook.name))
+        self.counters = counters
+        worker = WorkerThread(
+            name: "hypha-hook", threads: max(1, hook.maxConcurrent), capacity: max(1, hook.maxQueued), intake: .one
+        ) { wake in
+            for n in wake.jobs { Self.deliver(n, to: hook, counters: counters, logger: logger) }
         }
     }
 
-    func stop() {
-        condition.lock()
-        stopping = true
-        condition.broadcast()
-        condition.unlock()
-    }
+    /// Lets the threads deliver what is queued and end; a thread stuck in a hanging hook is not
+    /// waited for.
+    func stop() { worker.stop(join: false) }
 
+    /// Queues `notifications`; those that do not fit are dropped and counted.
     func enqueue(_ notifications: [AlertNotification]) {
-        condition.lock()
-        guard !stopping else {
-            condition.unlock()
-            return
-        }
-        var dropped: UInt64 = 0
-        for n in notifications {
-            if queue.count - head >= max(1, hook.maxQueued) {
-                dropped += 1
-                continue
-            }
-            queue.append(n)
-        }
-        counters.dropped &+= dropped
-        if notifications.count - Int(dropped) > 1 { condition.broadcast() } else { condition.signal() }
-        condition.unlock()
-        if dropped > 0 {  // outside the lock: a slow log sink must not block the caller with it held
-            logger.info("alert hook queue full: notifications dropped", metadata: [
-                "hook.name": "\(hook.name)", "hook.dropped": "\(dropped)",
-            ])
-        }
+        let dropped = notifications.count - worker.submit(contentsOf: notifications)
+        guard dropped > 0 else { return }
+        counters.stats.withLock { $0.dropped &+= UInt64(dropped) }
+        logger.info("alert hook queue full: notifications dropped", metadata: [
+            "hook.name": "\(hook.name)", "hook.dropped": "\(dropped)",
+        ])
     }
 
     func snapshot() -> HookStats {
-        condition.lock()
-        defer { condition.unlock() }
-        var s = counters
-        s.queued = queue.count - head
-        return s
+        var stats = counters.stats.withLock { $0 }
+        let load = worker.load
+        stats.queued = load.queued
+        stats.running = load.running
+        return stats
     }
 
-    func waitUntilIdle(until deadline: Date) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        while queue.count - head > 0 || counters.running > 0 {
-            if !condition.wait(until: deadline) { return queue.count - head == 0 && counters.running == 0 }
-        }
-        return true
-    }
+    func waitUntilIdle(timeout: Duration) -> Bool { worker.waitUntilIdle(timeout: timeout) }
 
-    private func work() {
-        while true {
-            condition.lock()
-            while head == queue.count && !stopping { condition.wait() }
-            if head == queue.count {  // stopping and drained
-                condition.unlock()
-                return
-            }
-            let n = queue[head]
-            head += 1
-            if head == queue.count {
-                queue.removeAll(keepingCapacity: true)
-                head = 0
-            } else if head > 64, head * 2 > queue.count {
-                queue.removeFirst(head)
-                head = 0
-            }
-            counters.running += 1
-            condition.unlock()
-
-            let started = ContinuousClock.now
-            var failure: HookError?
-            do { try hook.deliver(n) } catch { failure = error }
-            let took = ContinuousClock.now - started
-
-            condition.lock()
-            counters.running -= 1
+    private static func deliver(_ n: AlertNotification, to hook: any AlertHook, counters: Counters, logger: Logger) {
+        let started = ContinuousClock.now
+        var failure: HookError?
+        do { try hook.deliver(n) } catch { failure = error }
+        let took = ContinuousClock.now - started
+        counters.stats.withLock { c in
             if let failure {
-                counters.failed &+= 1
-                if failure.code == .timedOut { counters.timedOut &+= 1 }
+                c.failed &+= 1
+                if failure.code == .timedOut { c.timedOut &+= 1 }
             } else {
-                counters.delivered &+= 1
+                c.delivered &+= 1
             }
-            if took > HookDispatcher.slowDelivery { counters.slow &+= 1 }
-            condition.broadcast()
-            condition.unlock()
-            if let failure {
-                logger.info("alert hook failed", metadata: [
-                    "hook.name": "\(hook.name)", "hook.error": "\(failure.message)", "alert.rule": "\(n.rule)",
-                ])
-            } else if took > HookDispatcher.slowDelivery {
-                logger.info("alert hook slow", metadata: ["hook.name": "\(hook.name)", "hook.duration": "\(took)"])
-            }
+            if took > HookDispatcher.slowDelivery { c.slow &+= 1 }
+        }
+        if let failure {
+            logger.info("alert hook failed", metadata: [
+                "hook.name": "\(hook.name)", "hook.error": "\(failure.message)", "alert.rule": "\(n.rule)",
+            ])
+        } else if took > HookDispatcher.slowDelivery {
+            logger.info("alert hook slow", metadata: ["hook.name": "\(hook.name)", "hook.duration": "\(took)"])
         }
     }
 }

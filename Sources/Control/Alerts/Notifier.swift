@@ -1,4 +1,5 @@
-import Ingest
+import Platform
+import WAL
 
 /// One alert's part of a notification: one JSON object, one line.
 ///

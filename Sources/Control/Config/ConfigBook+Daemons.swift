@@ -1,4 +1,6 @@
-public import Ingest
+import Platform
+import WAL
+public import Wire
 
 extension ConfigBook {
     /// A daemon connected (HELLO): it is pushed, for each name, the version meant for it.

@@ -1,4 +1,6 @@
-import Ingest
+import Platform
+import WAL
+import Wire
 
 /// The configuration repository and its rollouts, as a pure state machine: every method takes
 /// `now` (nanoseconds since the epoch) and returns the pushes to send; nothing here reads a

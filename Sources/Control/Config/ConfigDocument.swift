@@ -1,4 +1,6 @@
-public import Ingest
+import Platform
+import WAL
+public import Wire
 
 /// How a configuration document is written. Encodes as `"yaml"` or `"json"`.
 public enum ConfigFormat: String, Codable, Sendable {

@@ -1,4 +1,6 @@
-public import Ingest
+import Platform
+import WAL
+public import Wire
 
 /// Something the caller of ``ConfigBook`` must send.
 public enum ConfigCommand: Sendable, Equatable {

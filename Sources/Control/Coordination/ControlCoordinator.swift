@@ -1,5 +1,6 @@
-import Dispatch
-public import Ingest
+import Platform
+import WAL
+public import Wire
 public import Logging
 import Synchronization
 
@@ -10,10 +11,10 @@ import Synchronization
 /// Persist-then-send is what makes leases safe across a crash: an epoch is durable before any
 /// daemon hears of it, so a restarted node never hands the same epoch to two holders.
 ///
-/// Threads: the loop runs on its own thread (``start()``), waking on sessions and requests and
-/// every ``Settings/tickInterval``; heartbeats and reports are picked up at the next wake-up.
-/// The `DaemonControl` methods run on event loops and only queue; ``perform(_:)`` may be
-/// called from any task.
+/// Threads: the loop runs on its own thread (a ``WorkerThread``, `hypha-control`, from
+/// construction to ``stop()``), waking on sessions and requests and every ``Settings/tickInterval``;
+/// heartbeats and reports are picked up at the next wake-up. The `DaemonControl` methods run on
+/// event loops and only queue; ``perform(_:)`` may be called from any task.
 public final class ControlCoordinator: DaemonControl, Sendable {
     /// How the loop paces itself.
     public struct Settings: Sendable {
@@ -40,7 +41,7 @@ public final class ControlCoordinator: DaemonControl, Sendable {
         public var rollouts: [RolloutState: Int] = [:]
     }
 
-    enum Event {
+    enum Event: Sendable {
         case opened(DaemonSession)
         case closed(DaemonSession)
         case heartbeat(String)
@@ -48,20 +49,18 @@ public final class ControlCoordinator: DaemonControl, Sendable {
         case request(@Sendable (inout ControlState) -> Void)
     }
 
-    private struct Inbox {
-        var events: [Event] = []
-        var stopping = false
-    }
-
     public let settings: Settings
     /// The fencing table the event loops consult.
     public let fences = TaskFenceTable()
-    private let inbox = Mutex(Inbox())
-    private let wakeup = DispatchSemaphore(value: 0)
-    private let loop: ControlLoop
-    private let thread = Mutex<BackgroundThread?>(nil)
-    private let published = Mutex(Status())
+    private let worker: WorkerThread<Event>
+    private let published: PublishedStatus
     private let fenced = Atomic<Int>(0)
+
+    /// The figures the loop publishes after every commit, for readers on any thread.
+    private final class PublishedStatus: Sendable {
+        let value: Mutex<Status>
+        init(_ status: Status) { value = Mutex(status) }
+    }
 
     /// Opens the control state kept in `store` (tasks, leases, checkpoints, configuration
     /// versions, rollouts). Every restored lease gets one lease duration of grace from now.
@@ -77,25 +76,23 @@ public final class ControlCoordinator: DaemonControl, Sendable {
         self.settings = settings
         let state = try ControlPersistence.restore(from: store, settings: settings, now: clock.now)
         fences.update(state.tasks.tasks)
-        loop = ControlLoop(
+        let loop = ControlLoop(
             state: state, store: store, settings: settings, clock: clock, fences: fences, logger: logger, health: health,
             throughput: throughput)
-        published.withLock { $0 = loop.status }
-        loop.publish = { [unowned self] status in self.published.withLock { $0 = status } }
+        let published = PublishedStatus(loop.status)
+        self.published = published
+        loop.publish = { status in published.value.withLock { $0 = status } }
+        worker = WorkerThread(name: "hypha-control", period: settings.tickInterval) { wake in
+            loop.handle(wake.jobs)
+            loop.flush(force: wake.isStopping)
+        }
     }
 
-    /// Starts the loop thread.
-    public func start() {
-        let t = BackgroundThread(name: "hypha-control") { [self] in run() }
-        thread.withLock { $0 = t }
-    }
+    deinit { worker.stop() }
 
-    /// Handles what is queued, commits it, and stops the loop thread.
-    public func stop() {
-        inbox.withLock { $0.stopping = true }
-        wakeup.signal()
-        thread.withLock { $0 }?.join()
-    }
+    /// Handles what is queued, commits it, and stops the loop thread. Later events are
+    /// dropped and ``perform(_:)`` throws ``ControlUnavailable``.
+    public func stop() { worker.stop() }
 
     /// Runs `body` on the control thread with the books, and returns its result once every
     /// change it made is durable and its frames are on their way.
@@ -110,7 +107,7 @@ public final class ControlCoordinator: DaemonControl, Sendable {
     }
 
     /// The latest published figures.
-    public var status: Status { published.withLock { $0 } }
+    public var status: Status { published.value.withLock { $0 } }
     /// Task batches refused by fencing since start.
     public var fencedBatches: Int { fenced.load(ordering: .relaxed) }
 
@@ -132,28 +129,7 @@ public final class ControlCoordinator: DaemonControl, Sendable {
     // MARK: Loop
 
     @discardableResult
-    private func enqueue(_ event: Event, wake: Bool) -> Bool {
-        let accepted = inbox.withLock { inbox in
-            guard !inbox.stopping else { return false }
-            inbox.events.append(event)
-            return true
-        }
-        if accepted, wake { wakeup.signal() }
-        return accepted
-    }
-
-    private func run() {
-        while true {
-            _ = wakeup.wait(timeout: .now() + .nanoseconds(Int(settings.tickInterval.clampedNanoseconds)))
-            let (events, stopping) = inbox.withLock { inbox in
-                defer { inbox.events.removeAll(keepingCapacity: true) }
-                return (inbox.events, inbox.stopping)
-            }
-            loop.handle(events)
-            loop.flush(force: stopping)
-            if stopping { return }
-        }
-    }
+    private func enqueue(_ event: Event, wake: Bool) -> Bool { worker.submit(event, wake: wake) }
 }
 
 /// The control plane is shutting down and takes no more requests.

@@ -1,3 +1,4 @@
+import Platform
 import Foundation
 
 /// Where the control plane keeps each kind of state in a ``ControlStore``, and how values are
@@ -34,17 +35,18 @@ enum CheckpointCodec {
     }
 
     static func decode(_ bytes: [UInt8]) -> [String: String]? {
-        var pairs: [String: String] = [:]
-        var reader = ControlByteReader(bytes)
-        while reader.remaining > 0 {
-            guard let key = reader.string(limit: bytes.count), let value = reader.string(limit: bytes.count) else { return nil }
-            pairs[key] = value
+        ByteView.with(bytes) { view in
+            var pairs: [String: String] = [:]
+            var reader = ByteReader(view)
+            while !reader.isAtEnd {
+                guard let key = reader.controlString(limit: bytes.count), let value = reader.controlString(limit: bytes.count) else {
+                    return nil
+                }
+                pairs[key] = value
+            }
+            return pairs
         }
-        return pairs
     }
 
-    private static func append(_ s: String, to out: inout [UInt8]) {
-        out.appendControlU32(UInt32(s.utf8.count))
-        out.append(contentsOf: s.utf8)
-    }
+    private static func append(_ s: String, to out: inout [UInt8]) { out.appendControlField(s.utf8) }
 }

@@ -1,5 +1,7 @@
 import Foundation
-import Ingest
+import Platform
+import WAL
+import Wire
 import Logging
 
 /// The state and steps of the control loop. Used only on the control thread.

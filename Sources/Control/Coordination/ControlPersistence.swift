@@ -1,3 +1,4 @@
+import Platform
 import Foundation
 
 /// Rebuilds the control state from a ``ControlStore`` after a start or a crash.

@@ -1,4 +1,6 @@
-import Ingest
+import Platform
+import WAL
+import Wire
 
 /// The control plane's books, as the control loop owns them: tasks, configuration and
 /// rollouts, the daemons online now, and the frames to send once the next commit is durable.

@@ -1,4 +1,6 @@
-public import Ingest
+import Platform
+import WAL
+public import Wire
 import Synchronization
 
 /// The leases that may write task data right now, for the event loops' fencing check.

@@ -1,4 +1,4 @@
-import Ingest
+import Platform
 
 #if canImport(Glibc)
 import Glibc
@@ -24,7 +24,7 @@ final class ControlFileHandle {
     /// Writes all of `bytes`: one `write` call unless the kernel writes less.
     func writeAll(_ bytes: [UInt8]) throws(ControlStoreError) {
         let failure = bytes.withUnsafeBytes { Control.writeAll(fd, $0) }
-        if let failure { throw ControlStoreError(.io, path: path, "cannot write \(bytes.count) bytes", errno: failure) }
+        if let failure { throw ControlStoreError(SystemError(.io, "cannot write \(bytes.count) bytes", path: path, errno: failure), path: path) }
     }
 
     /// `fdatasync`: the data and the size, not the timestamps.
@@ -71,7 +71,7 @@ final class ControlFileHandle {
             }
             count = got
         }
-        if let failure { throw ControlStoreError(.io, path: path, "cannot read", errno: failure) }
+        if let failure { throw ControlStoreError(SystemError(.io, "cannot read", path: path, errno: failure), path: path) }
         guard got == size else {
             throw ControlStoreError(.io, path: path, "file shrank while reading (\(got) of \(size) bytes)")
         }
@@ -83,28 +83,28 @@ final class ControlFileHandle {
 enum ControlFiles {
     /// An ``ControlStoreError/Code/io`` error carrying the current `errno`.
     static func failure(_ path: String, _ message: String) -> ControlStoreError {
-        ControlStoreError(.io, path: path, message, errno: errno)
+        ControlStoreError(.lastError(message, path: path), path: path)
     }
 
-    // Directory operations are Ingest's (one implementation for the WAL and the store), with
-    // their errors carried over as I/O errors of the store.
+    // Directory operations are Platform's (one implementation for the WAL and the store), with
+    // their errors (and errno) carried over as the cause of the store's I/O errors.
 
     /// Creates `path` and its parents (like `mkdir -p`).
-    static func makeDirectory(_ path: String) throws(ControlStoreError) { try io { () throws(WALError) in try FileSystem.makeDirectory(path) } }
+    static func makeDirectory(_ path: String) throws(ControlStoreError) { try io { () throws(SystemError) in try FileSystem.makeDirectory(path) } }
 
     /// Names in `path`, without `.` and `..`, sorted.
-    static func list(_ path: String) throws(ControlStoreError) -> [String] { try io { () throws(WALError) in try FileSystem.list(path) } }
+    static func list(_ path: String) throws(ControlStoreError) -> [String] { try io { () throws(SystemError) in try FileSystem.list(path) } }
 
     /// Makes the directory's entries (creations, renames, removals) durable.
-    static func syncDirectory(_ path: String) throws(ControlStoreError) { try io { () throws(WALError) in try FileSystem.syncDirectory(path) } }
+    static func syncDirectory(_ path: String) throws(ControlStoreError) { try io { () throws(SystemError) in try FileSystem.syncDirectory(path) } }
 
-    static func rename(_ from: String, _ to: String) throws(ControlStoreError) { try io { () throws(WALError) in try FileSystem.rename(from, to) } }
+    static func rename(_ from: String, _ to: String) throws(ControlStoreError) { try io { () throws(SystemError) in try FileSystem.rename(from, to) } }
 
     /// Removes `path`; a missing file is not an error.
-    static func remove(_ path: String) throws(ControlStoreError) { try io { () throws(WALError) in try FileSystem.remove(path) } }
+    static func remove(_ path: String) throws(ControlStoreError) { try io { () throws(SystemError) in try FileSystem.remove(path) } }
 
-    private static func io<T>(_ body: () throws(WALError) -> T) throws(ControlStoreError) -> T {
-        do { return try body() } catch { throw ControlStoreError(.io, path: error.path ?? "", error.message) }
+    private static func io<T>(_ body: () throws(SystemError) -> T) throws(ControlStoreError) -> T {
+        do { return try body() } catch { throw ControlStoreError(error, path: error.path ?? "") }
     }
 
     /// Writes `bytes` to a new `path` (replacing it) and fsyncs it.

@@ -1,4 +1,4 @@
-import Ingest
+import Platform
 
 /// Encodes and decodes log records: one record holds one commit.
 ///
@@ -26,7 +26,7 @@ enum ControlRecordCodec {
     static func encode(_ changes: [ControlChange], bodySize: Int, into record: inout [UInt8], scratch body: inout [UInt8]) {
         body.removeAll(keepingCapacity: true)
         body.reserveCapacity(bodySize)
-        body.appendControlU32(UInt32(changes.count))
+        body.appendLittleEndian(UInt32(changes.count))
         for change in changes {
             switch change {
             case .put(let key, let value):
@@ -40,28 +40,26 @@ enum ControlRecordCodec {
         assert(body.count == bodySize, "body size \(body.count) differs from the validated \(bodySize)")
         record.removeAll(keepingCapacity: true)
         record.reserveCapacity(headerBytes + body.count)
-        record.appendControlU32(UInt32(body.count))
-        record.appendControlU32(CRC32C.checksum(body))
+        record.appendLittleEndian(UInt32(body.count))
+        record.appendLittleEndian(CRC32C.checksum(body))
         record.append(contentsOf: body)
     }
 
     private static func appendChange(_ op: UInt8, _ key: String, _ value: [UInt8], to body: inout [UInt8]) {
         body.append(op)
-        body.appendControlU32(UInt32(key.utf8.count))
-        body.append(contentsOf: key.utf8)
-        body.appendControlU32(UInt32(value.count))
-        body.append(contentsOf: value)
+        body.appendControlField(key.utf8)
+        body.appendControlField(value)
     }
 
     /// The body's range when a whole, checksum-valid record starts at `offset`, else `nil`.
     static func validFrame(at offset: Int, in bytes: [UInt8]) -> Range<Int>? {
         guard bytes.count - offset >= headerBytes else { return nil }
-        let length = Int(bytes.controlU32(at: offset))
+        let length = Int(bytes.loadLittleEndian(UInt32.self, at: offset))
         guard length >= minimumBodyBytes, headerBytes + length <= ControlStoreLimits.maxRecordBytes,
             length <= bytes.count - offset - headerBytes
         else { return nil }
         let body = offset + headerBytes ..< offset + headerBytes + length
-        guard CRC32C.checksum(bytes[body]) == bytes.controlU32(at: offset + 4) else { return nil }
+        guard CRC32C.checksum(bytes[body]) == bytes.loadLittleEndian(UInt32.self, at: offset + 4) else { return nil }
         return body
     }
 
@@ -69,7 +67,7 @@ enum ControlRecordCodec {
     static func defect(at offset: Int, in bytes: [UInt8]) -> String {
         let left = bytes.count - offset
         guard left >= headerBytes else { return "incomplete record header (\(left) of \(headerBytes) bytes)" }
-        let length = Int(bytes.controlU32(at: offset))
+        let length = Int(bytes.loadLittleEndian(UInt32.self, at: offset))
         if length < minimumBodyBytes { return "record length \(length) is below the minimum of \(minimumBodyBytes)" }
         if headerBytes + length > ControlStoreLimits.maxRecordBytes {
             return "record length \(length) exceeds the limit of \(ControlStoreLimits.maxRecordBytes) bytes"
@@ -80,25 +78,27 @@ enum ControlRecordCodec {
 
     /// The changes of a checksum-valid body, or `nil` when it does not decode exactly.
     static func decodeBody(_ bytes: [UInt8], _ body: Range<Int>) -> [ControlChange]? {
-        var reader = ControlByteReader(bytes, from: body.lowerBound, to: body.upperBound)
-        guard let count = reader.u32(), Int(count) <= reader.remaining / 9 else { return nil }
-        var changes: [ControlChange] = []
-        changes.reserveCapacity(Int(count))
-        for _ in 0 ..< count {
-            guard let op = reader.u8(), let key = reader.string(limit: ControlStoreLimits.maxKeyBytes),
-                let value = reader.lengthPrefixed(limit: ControlStoreLimits.maxValueBytes)
-            else { return nil }
-            switch op {
-            case opPut where !key.isEmpty:
-                changes.append(.put(key: key, value: Array(value)))
-            case opDelete where !key.isEmpty && value.isEmpty:
-                changes.append(.delete(key: key))
-            case opDeletePrefix where value.isEmpty:
-                changes.append(.deletePrefix(key))
-            default:
-                return nil
+        ByteView.with(bytes) { all -> [ControlChange]? in
+            var reader = ByteReader(all[body])
+            guard let count = reader.littleEndian(UInt32.self), Int(count) <= reader.remaining / 9 else { return nil }
+            var changes: [ControlChange] = []
+            changes.reserveCapacity(Int(count))
+            for _ in 0 ..< count {
+                guard let op = reader.byte(), let key = reader.controlString(limit: ControlStoreLimits.maxKeyBytes),
+                    let value = reader.controlField(limit: ControlStoreLimits.maxValueBytes)
+                else { return nil }
+                switch op {
+                case opPut where !key.isEmpty:
+                    changes.append(.put(key: key, value: value))
+                case opDelete where !key.isEmpty && value.isEmpty:
+                    changes.append(.delete(key: key))
+                case opDeletePrefix where value.isEmpty:
+                    changes.append(.deletePrefix(key))
+                default:
+                    return nil
+                }
             }
+            return reader.isAtEnd ? changes : nil
         }
-        return reader.remaining == 0 ? changes : nil
     }
 }

@@ -1,4 +1,4 @@
-import Ingest
+import Platform
 
 /// Encodes and decodes snapshot files: every key and value at the start of a generation.
 ///
@@ -24,16 +24,14 @@ enum ControlSnapshotCodec {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(size)
         bytes.append(contentsOf: magic)
-        bytes.appendControlU32(version)
-        bytes.appendControlU64(generation)
-        bytes.appendControlU64(UInt64(entries.count))
+        bytes.appendLittleEndian(version)
+        bytes.appendLittleEndian(generation)
+        bytes.appendLittleEndian(UInt64(entries.count))
         for (key, value) in entries {
-            bytes.appendControlU32(UInt32(key.utf8.count))
-            bytes.append(contentsOf: key.utf8)
-            bytes.appendControlU32(UInt32(value.count))
-            bytes.append(contentsOf: value)
+            bytes.appendControlField(key.utf8)
+            bytes.appendControlField(value)
         }
-        bytes.appendControlU32(CRC32C.checksum(bytes))
+        bytes.appendLittleEndian(CRC32C.checksum(bytes))
         return bytes
     }
 
@@ -48,35 +46,38 @@ enum ControlSnapshotCodec {
         }
         guard Array(bytes[0 ..< 4]) == magic else { throw corrupt(0, "does not start with the magic \"HYCS\"") }
         let end = bytes.count - trailerBytes
-        let stored = bytes.controlU32(at: end)
+        let stored = bytes.loadLittleEndian(UInt32.self, at: end)
         let computed = CRC32C.checksum(bytes[0 ..< end])
         guard stored == computed else {
             throw corrupt(end, "checksum mismatch (stored \(hex(stored)), computed \(hex(computed)) over \(end) bytes)")
         }
-        var reader = ControlByteReader(bytes, from: 4, to: end)
-        let fileVersion = reader.u32()!
-        guard fileVersion == version else { throw corrupt(4, "format version \(fileVersion) is not \(version)") }
-        let fileGeneration = reader.u64()!
-        guard fileGeneration == generation else {
-            throw corrupt(8, "header says generation \(fileGeneration), its name says \(generation)")
-        }
-        let count = reader.u64()!
-        guard count <= UInt64(reader.remaining / 8) else { throw corrupt(16, "entry count \(count) does not fit the file") }
-        var contents: [String: [UInt8]] = [:]
-        contents.reserveCapacity(Int(count))
-        for index in 0 ..< Int(count) {
-            let at = reader.offset
-            guard let key = reader.string(limit: ControlStoreLimits.maxKeyBytes), !key.isEmpty,
-                let value = reader.lengthPrefixed(limit: ControlStoreLimits.maxValueBytes)
-            else { throw corrupt(at, "entry \(index) of \(count) does not decode") }
-            guard contents.updateValue(Array(value), forKey: key) == nil else {
-                throw corrupt(at, "entry \(index) repeats the key \"\(key.prefix(80))\"")
+        let decoded = ByteView.with(bytes) { all -> Result<[String: [UInt8]], ControlStoreError> in
+            var reader = ByteReader(all[0 ..< end], offset: 4)
+            let fileVersion = reader.littleEndian(UInt32.self)!
+            guard fileVersion == version else { return .failure(corrupt(4, "format version \(fileVersion) is not \(version)")) }
+            let fileGeneration = reader.littleEndian(UInt64.self)!
+            guard fileGeneration == generation else {
+                return .failure(corrupt(8, "header says generation \(fileGeneration), its name says \(generation)"))
             }
+            let count = reader.littleEndian(UInt64.self)!
+            guard count <= UInt64(reader.remaining / 8) else { return .failure(corrupt(16, "entry count \(count) does not fit the file")) }
+            var contents: [String: [UInt8]] = [:]
+            contents.reserveCapacity(Int(count))
+            for index in 0 ..< Int(count) {
+                let at = reader.offset
+                guard let key = reader.controlString(limit: ControlStoreLimits.maxKeyBytes), !key.isEmpty,
+                    let value = reader.controlField(limit: ControlStoreLimits.maxValueBytes)
+                else { return .failure(corrupt(at, "entry \(index) of \(count) does not decode")) }
+                guard contents.updateValue(value, forKey: key) == nil else {
+                    return .failure(corrupt(at, "entry \(index) repeats the key \"\(key.prefix(80))\""))
+                }
+            }
+            guard reader.isAtEnd else {
+                return .failure(corrupt(reader.offset, "has \(reader.remaining) bytes after its \(count) entries"))
+            }
+            return .success(contents)
         }
-        guard reader.remaining == 0 else {
-            throw corrupt(reader.offset, "has \(reader.remaining) bytes after its \(count) entries")
-        }
-        return contents
+        return try decoded.get()
     }
 
     private static func hex(_ value: UInt32) -> String { "0x" + String(value, radix: 16) }

@@ -1,3 +1,5 @@
+public import Platform
+
 /// A control-store failure: a change over a limit, an I/O error, or a damaged file.
 ///
 /// The description names the store (directory or file), the byte offset when one applies and
@@ -35,24 +37,36 @@ public struct ControlStoreError: Error, Sendable, CustomStringConvertible {
     public var offset: Int?
     /// Human-readable detail.
     public var message: String
-    /// The `errno` of a failed system call.
-    public var systemErrno: Int32?
+    /// The error underneath: a ``SystemError`` (with its `errno`) for I/O failures.
+    public var cause: (any Error & Sendable)?
 
     /// An error about `path`.
-    public init(_ code: Code, path: String, offset: Int? = nil, _ message: String, errno: Int32? = nil) {
+    public init(_ code: Code, path: String, offset: Int? = nil, _ message: String, cause: (any Error & Sendable)? = nil) {
         self.code = code
         self.path = path
         self.offset = offset
         self.message = message
-        self.systemErrno = errno
+        self.cause = cause
     }
 
-    /// `control store PATH[ at offset N]: message[: strerror (errno N)]`.
+    /// An ``Code/io`` error for a failed system call on `path`.
+    init(_ system: SystemError, path: String) {
+        self.init(.io, path: system.path ?? path, system.message, cause: system)
+    }
+
+    /// `control store PATH[ at offset N]: message[: strerror (errno N)]`, or `: cause` for
+    /// other causes.
     public var description: String {
         var text = "control store \(path)"
         if let offset { text += " at offset \(offset)" }
         text += ": \(message)"
-        if let systemErrno { text += ": \(errnoText(systemErrno)) (errno \(systemErrno))" }
+        if let system = cause as? SystemError, system.message == message {
+            if let errno = system.errno { text += ": " + SystemError.describe(errno: errno) }
+        } else if let cause {
+            text += ": \(cause)"
+        }
         return text
     }
 }
+
+extension ControlStoreError: ErrorWithCause {}

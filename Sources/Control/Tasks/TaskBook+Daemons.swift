@@ -1,4 +1,6 @@
-public import Ingest
+import Platform
+import WAL
+public import Wire
 
 extension TaskBook {
     /// A session of `daemon` opened: it becomes eligible for placements at the next

@@ -1,4 +1,5 @@
-public import Ingest
+import WAL
+public import Wire
 
 extension TaskBook {
     /// Whether a BATCH of `daemonID` with a task producer id may be written (the lease fence).

@@ -1,4 +1,6 @@
-import Ingest
+import Platform
+import WAL
+import Wire
 
 extension TaskBook {
     /// Runs what is due at `now`, in this order:

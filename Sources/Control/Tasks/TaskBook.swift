@@ -1,4 +1,6 @@
-import Ingest
+import Platform
+import WAL
+import Wire
 
 /// The pure task and lease state machine, with its scheduler: no I/O, no clock, no threads.
 ///

@@ -1,4 +1,5 @@
-public import Ingest
+import WAL
+public import Wire
 
 /// A control frame the ``TaskBook`` wants sent to a daemon: the runtime sends it on the
 /// daemon's session, or drops it when the daemon has none.

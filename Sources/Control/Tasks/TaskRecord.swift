@@ -1,4 +1,5 @@
-import Ingest
+import Platform
+import Wire
 
 /// Where a task is in its life (docs/control.md has the full table).
 public enum TaskState: String, Codable, Sendable, CaseIterable {

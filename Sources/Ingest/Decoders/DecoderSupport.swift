@@ -1,3 +1,5 @@
+public import Platform
+import WAL
 // Shared building blocks of the wire decoders: byte spans that point either into the input line
 // or into a decoder's scratch buffer, the validated "drafts" a decoder fills before it emits, one-pass
 // text checks, and decimal number parsing. Internal; the decoders' public API is in their own files.
@@ -41,7 +43,7 @@ struct TextSpan {
 
     @inlinable var count: Int { upper - lower }
 
-    @inlinable
+    @inlinable @_lifetime(copy input, copy scratch)
     func view(input: ByteView, scratch: ByteView) -> ByteView {
         inScratch ? scratch[lower ..< upper] : input[lower ..< upper]
     }

@@ -1,3 +1,6 @@
+import Platform
+import WAL
+import Wire
 /// What a stream framer (``SyslogFramer``, ``LineFramer``) found at the front of the buffered bytes.
 ///
 /// Every case says how many bytes the caller must drop from the front of its buffer before calling

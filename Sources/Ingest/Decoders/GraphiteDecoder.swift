@@ -1,3 +1,6 @@
+public import Platform
+import WAL
+import Wire
 /// Decodes one line of the Graphite plaintext protocol into a metric sample:
 /// `path value [timestamp]`, or with tags `path;tag=value;tag2=value value [timestamp]`.
 ///

@@ -1,3 +1,6 @@
+public import Platform
+import WAL
+import Wire
 /// Decodes one line of InfluxDB 1.x line protocol into metric samples:
 /// `measurement[,tag=value…] field=value[,field=value…] [timestamp]`.
 ///
@@ -68,10 +71,12 @@ public struct InfluxLineDecoder {
         }
         let s = scratch
         let duplicate = ByteView.with(s) { sv -> StaticString? in
-            if Self.hasDuplicate(metric.labels.count, { metric.labels[$0].key.view(input: v, scratch: sv) }) {
+            let labels = metric.labels
+            if Self.hasDuplicate(labels.count, { labels[$0].key.view(input: v, scratch: sv).elementsEqual(labels[$1].key.view(input: v, scratch: sv)) }) {
                 return "duplicate tag key"
             }
-            if Self.hasDuplicate(fieldKeys.count, { fieldKeys[$0].view(input: v, scratch: sv) }) {
+            let keys = fieldKeys
+            if Self.hasDuplicate(keys.count, { keys[$0].view(input: v, scratch: sv).elementsEqual(keys[$1].view(input: v, scratch: sv)) }) {
                 return "duplicate field key"
             }
             return nil
@@ -80,11 +85,11 @@ public struct InfluxLineDecoder {
         return metric.samples.isEmpty ? .skipped : .metric
     }
 
-    private static func hasDuplicate(_ count: Int, _ key: (Int) -> ByteView) -> Bool {
+    /// Whether any two of `count` keys are equal (`equal(a, b)` compares keys `a` and `b`).
+    private static func hasDuplicate(_ count: Int, _ equal: (Int, Int) -> Bool) -> Bool {
         guard count > 1 else { return false }
         for a in 1 ..< count {
-            let ka = key(a)
-            for b in 0 ..< a where key(b).elementsEqual(ka) { return true }
+            for b in 0 ..< a where equal(a, b) { return true }
         }
         return false
     }

@@ -1,3 +1,4 @@
+public import Platform
 /// The unit of timestamps in InfluxDB line protocol (the `precision` query parameter of `/write`).
 ///
 /// - Thread: a plain value, `Sendable`.

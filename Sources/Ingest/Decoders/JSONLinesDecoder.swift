@@ -1,3 +1,6 @@
+public import Platform
+import WAL
+import Wire
 /// Decodes one line of newline-delimited JSON (one object per line) into a log record or a metric
 /// sample.
 ///

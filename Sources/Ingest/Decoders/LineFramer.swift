@@ -1,3 +1,5 @@
+public import Platform
+import WAL
 /// Splits a byte stream into LF-terminated lines (JSON lines, Influx line protocol, Graphite
 /// plaintext).
 ///

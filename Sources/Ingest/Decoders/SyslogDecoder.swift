@@ -1,3 +1,6 @@
+public import Platform
+import WAL
+import Wire
 /// Decodes one framed syslog message (RFC 5424 or RFC 3164, told apart per message) into a log
 /// record.
 ///

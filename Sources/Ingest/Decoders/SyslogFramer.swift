@@ -1,3 +1,6 @@
+public import Platform
+import WAL
+import Wire
 /// Splits a syslog-over-TCP byte stream into messages (RFC 6587), deciding the framing per frame:
 /// a frame that starts with a digit is octet-counted (`MSG-LEN SP SYSLOG-MSG`, exactly MSG-LEN
 /// bytes), anything else is non-transparent (terminated by LF; a CR before it is stripped).

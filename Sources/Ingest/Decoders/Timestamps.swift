@@ -1,3 +1,4 @@
+public import Platform
 /// Timestamp parsing for the wire decoders: RFC 3339 and the BSD syslog (RFC 3164) form, to
 /// nanoseconds since the Unix epoch (UTC). The inverse of ``RecordJSON/rfc3339(_:)``.
 ///

@@ -1,3 +1,6 @@
+import Platform
+import WAL
+import Wire
 public import NIOCore
 
 /// The outcome of a `POST /write` body.

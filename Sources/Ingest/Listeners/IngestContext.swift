@@ -1,11 +1,4 @@
-/// Learns about native daemons as they connect, heartbeat and leave (the control plane).
-/// Called on event loops: implementations must be quick and thread-safe.
-public protocol DaemonObserver: Sendable {
-    func daemonConnected(hello: NativeHello, peer: String)
-    func daemonHeartbeat(id: String, heartbeat: NativeHeartbeat)
-    func daemonDisconnected(id: String)
-}
-
+public import Wire
 /// The user event a graceful shutdown sends down every connection's pipeline.
 public struct IngestShutdown: Sendable {}
 

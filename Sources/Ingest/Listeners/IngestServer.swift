@@ -1,3 +1,6 @@
+import Platform
+import WAL
+public import Wire
 public import Logging
 public import NIOCore
 public import NIOPosix
@@ -14,20 +17,21 @@ public struct ListenerPorts: Sendable, Equatable {
     public init() {}
 }
 
-/// The record path of a node: TCP/UDP listeners on SwiftNIO (one event loop per core), a
-/// batcher per loop, one writer thread per shard, the in-flight gate and the stats.
+/// The listening end of the record path: TCP/UDP listeners on SwiftNIO (one event loop per
+/// core) and a batcher per loop, feeding the ``ShardWriters``.
 ///
-/// Lifecycle: `start()` binds every listener; `shutdown()` drains: stops accepting, seals every
-/// batcher, writes and syncs everything, sends the last native acks, closes connections.
-/// Thread-safe.
+/// Lifecycle: `start()` binds every listener; `shutdown()` drains: stops accepting, reads what
+/// senders already sent, seals every batcher, lets the writers write and sync everything,
+/// sends the last native acks and closes connections. The WAL itself stays open (its owner
+/// closes it). Thread-safe.
 public final class IngestServer: Sendable {
     public let context: IngestContext
     public let group: MultiThreadedEventLoopGroup
-    private let wal: WriteAheadLog
+    private let shardWriters: ShardWriters
     private let bindHost: String
     private let ports: ListenerPorts
     private let logger: Logger
-    private let batchers: [ObjectIdentifier: NIOLoopBound<LoopBatcher>]
+    private let batchers: [ObjectIdentifier: NIOLoopBoundBox<LoopBatcher>]
     private let loops: [any EventLoop]
     private let servers = Mutex<[(String, any Channel)]>([])
     /// Open connections, and whether each speaks the native protocol.
@@ -36,46 +40,37 @@ public final class IngestServer: Sendable {
     private let timers = Mutex<[RepeatedTask]>([])
     private let startSequences: [UInt64]
 
-    /// Creates the server around an open WAL whose flusher reports to `relay`.
+    /// Creates the listeners' event loops and batchers around `writers`; nothing listens until
+    /// ``start()``.
     public init(
-        wal: WriteAheadLog, relay: DurableRelay, limits: IngestLimits, bindHost: String, ports: ListenerPorts,
+        writers: ShardWriters, stats: IngestStats, limits: IngestLimits, bindHost: String, ports: ListenerPorts,
         tokens: Set<String>, nodeID: String, observer: (any DaemonObserver)?, control: (any DaemonControl)? = nil,
-        heartbeatMilliseconds: UInt32 = 5000, tap: StreamTap? = nil,
-        threads: Int = System.coreCount, logger: Logger
-    ) throws {
-        self.wal = wal
-        startSequences = (0 ..< wal.shardCount).map { wal.shard($0).nextSequence }
+        heartbeatMilliseconds: UInt32 = 5000, threads: Int = System.coreCount, logger: Logger
+    ) {
+        shardWriters = writers
+        startSequences = writers.writers.map { $0.shard.nextSequence }
         self.bindHost = bindHost
         self.ports = ports
         self.logger = logger
-        let gate = InFlightGate(shardCount: wal.shardCount, maxTotalBytes: limits.maxInFlightBytes, maxShardBytes: limits.maxInFlightShardBytes)
-        let pool = PayloadPool(limit: 4 * wal.shardCount * max(1, threads) + 8, capacity: limits.batchBytes + 65_536)
-        let writers = (0 ..< wal.shardCount).map { ShardWriter(shard: wal.shard($0), gate: gate, pool: pool, tap: tap, logger: logger) }
-        relay.attach(writers)
-        for w in writers { w.start() }
-        let stats = IngestStats(shardCount: wal.shardCount)
-        context = IngestContext(writers: writers, gate: gate, stats: stats, limits: limits, tokens: tokens, nodeID: nodeID, observer: observer,
-            control: control, heartbeatMilliseconds: heartbeatMilliseconds)
+        context = IngestContext(
+            writers: writers.writers, gate: writers.gate, stats: stats, limits: limits, tokens: tokens, nodeID: nodeID,
+            observer: observer, control: control, heartbeatMilliseconds: heartbeatMilliseconds)
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         loops = Array(group.makeIterator())
-        var batchers: [ObjectIdentifier: NIOLoopBound<LoopBatcher>] = [:]
+        var batchers: [ObjectIdentifier: NIOLoopBoundBox<LoopBatcher>] = [:]
         let linger = TimeAmount.nanoseconds(Int64(max(1_000_000, limits.lingerNanoseconds)))
         for loop in loops {
-            let ctx = context
-            batchers[ObjectIdentifier(loop)] = try loop.submit {
-                NIOLoopBound(
-                    LoopBatcher(
-                        BatchingSink(writers: ctx.writers, gate: ctx.gate, stats: ctx.stats, limits: ctx.limits, pool: pool, logger: logger),
-                        loop: loop, linger: linger),
-                    eventLoop: loop)
-            }.wait()
+            let sink = BatchingSink(
+                writers: writers.writers, gate: writers.gate, stats: stats, limits: limits, pool: writers.pool, logger: logger)
+            batchers[ObjectIdentifier(loop)] = NIOLoopBoundBox.makeBoxSendingValue(
+                LoopBatcher(sink, loop: loop, linger: linger), eventLoop: loop)
         }
         self.batchers = batchers
     }
 
     /// Records made durable since this server started (the durable-record counter).
     public var durableRecordsSinceStart: Int {
-        (0 ..< wal.shardCount).reduce(0) { $0 + Int(wal.shard($1).durableSequence - startSequences[$1]) }
+        zip(shardWriters.writers, startSequences).reduce(0) { $0 + Int($1.0.shard.durableSequence - $1.1) }
     }
 
     /// The batcher owned by `loop`.
@@ -107,7 +102,8 @@ public final class IngestServer: Sendable {
         return bound
     }
 
-    /// Drains and stops: see the type's documentation. The WAL is synced and closed.
+    /// Drains and stops: see the type's documentation. Every accepted record is durable when it
+    /// returns (or its sender was told it failed).
     public func shutdown() async throws {
         for (_, channel) in servers.withLock({ s in defer { s = [] }; return s }) {
             try? await channel.close()
@@ -129,10 +125,9 @@ public final class IngestServer: Sendable {
             }.get()
         }
         for t in timers.withLock({ t in defer { t = [] }; return t }) { t.cancel() }
-        for w in context.writers { w.stop() }
-        try wal.close()
-        // close() synced every working shard; a stopped one fails what still waits.
-        for w in context.writers { w.durable(upTo: w.shard.durableSequence) }
+        // Everything sealed is written and synced; a shard stopped by a failed sync fails what
+        // still waits.
+        shardWriters.drain()
         // Give connections a moment to send their last acks and close, then close the rest.
         for (channel, _) in open { _ = try? await channel.closeFuture.timeout(seconds: 5, on: channel.eventLoop).get() }
         for (channel, _) in children.withLock({ Array($0.values) }) { try? await channel.close() }
@@ -209,29 +204,12 @@ public final class IngestServer: Sendable {
             let bound = batchers[ObjectIdentifier(loop)]!
             tasks.append(loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in bound.value.withSink { $0.publish() } })
         }
-        let writers = context.writers
+        let writers = shardWriters
         let stats = context.stats
         tasks.append(loops[0].scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
-            let totals = writers.map { w in let t = w.totals; return (records: t.records, bytes: t.bytes) }
-            stats.tick(shardTotals: totals, now: WallClock.nanoseconds(), seconds: 1)
+            stats.tick(shardTotals: writers.totals, now: WallClock.nanoseconds(), seconds: 1)
         })
         timers.withLock { $0 = tasks }
-    }
-}
-
-/// Routes the WAL flusher's durability reports to the shard writers (which exist only after
-/// the WAL is open).
-public final class DurableRelay: Sendable {
-    private let writers = Mutex<[ShardWriter]>([])
-
-    public init() {}
-
-    func attach(_ w: [ShardWriter]) { writers.withLock { $0 = w } }
-
-    /// Pass as `WriteAheadLog.open(onDurable:)`.
-    public func durable(shard: Int, upTo sequence: UInt64) {
-        let w = writers.withLock { $0 }
-        if shard < w.count { w[shard].durable(upTo: sequence) }
     }
 }
 

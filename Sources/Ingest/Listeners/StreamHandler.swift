@@ -1,3 +1,6 @@
+import Platform
+import WAL
+import Wire
 import NIOCore
 
 /// A decoder for a byte stream of frames (lines, or octet-counted syslog messages).

@@ -1,3 +1,6 @@
+import Platform
+import WAL
+import Wire
 import NIOCore
 
 /// Runs a framer over `buffer`, handing each complete frame to `decodeFrame` and each rejected

@@ -1,4 +1,7 @@
 import NIOCore
+import Platform
+import WAL
+import Wire
 
 /// Serves one native-protocol connection: HELLO (with token check), BATCHes acknowledged only
 /// once durable and in arrival order, HEARTBEATs, and ERROR-then-close on violations.
@@ -159,14 +162,8 @@ final class NativeHandler: ChannelInboundHandler {
                     }
                     return problem
                 }
-                var n = UInt64(length)
-                while n >= 0x80 {
-                    payload.append(UInt8(truncatingIfNeeded: n) | 0x80)
-                    n >>= 7
-                }
-                payload.append(UInt8(n))
-                body.append(to: &payload)
-                let ts = Int64(bitPattern: (1 ... 8).reduce(UInt64(0)) { $0 | UInt64(body[$1]) << (8 * UInt64($1 - 1)) })
+                payload.appendLengthPrefixed(body)
+                let ts = body.loadLittleEndian(Int64.self, at: 1)
                 minTs = min(minTs, ts)
                 maxTs = max(maxTs, ts)
                 return nil

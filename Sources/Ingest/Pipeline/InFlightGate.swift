@@ -1,3 +1,5 @@
+import Platform
+import WAL
 import Synchronization
 
 /// Bounds the bytes sealed but not yet written to the WAL, per shard and in total.

@@ -1,3 +1,4 @@
+public import WAL
 /// The knobs of the record path, each with a default and a `hypha serve` flag.
 public struct IngestLimits: Sendable, Equatable {
     /// Seal a shard's batch at this many uncompressed bytes (default 256 KiB).

@@ -1,3 +1,5 @@
+public import Platform
+import WAL
 import Synchronization
 
 /// The node's ingest counters, aggregated from every event loop once per tick, with EMA rates

@@ -1,3 +1,5 @@
+public import Platform
+import WAL
 import Logging
 import NIOCore
 

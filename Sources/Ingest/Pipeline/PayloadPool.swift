@@ -1,3 +1,5 @@
+import Platform
+import WAL
 import Synchronization
 
 /// Recycles batch payload buffers from the shard writers back to the batchers, so sealing a

@@ -1,6 +1,8 @@
-import Dispatch
 import Logging
+import Platform
+import Wire
 import Synchronization
+public import WAL
 
 /// What became of a submitted batch, reported once it is durable (or failed).
 public enum WriteResult: Sendable, Equatable {
@@ -12,16 +14,10 @@ public enum WriteResult: Sendable, Equatable {
     case failed(String)
 }
 
-extension WriteResult {
-    /// This result when it is a failure, else `success`.
-    func failedOr(_ success: WriteResult) -> WriteResult {
-        if case .failed = self { self } else { success }
-    }
-}
-
-/// The one WAL writer of a shard: a dedicated thread that takes sealed batches from a queue,
-/// appends them, and reports each batch's ``WriteResult`` once it is durable under the
-/// configured mode (at once for `none` and `batch`; after the group commit for `interval`).
+/// The one WAL writer of a shard: a dedicated thread (``WorkerThread``, `hypha-wal-N`) that
+/// takes sealed batches from a queue, appends them, and reports each batch's ``WriteResult``
+/// once it is durable under the configured mode (at once for `none`; after the writer's own
+/// group commit for `batch`; after the ``WALFlusher``'s for `interval`).
 ///
 /// Thread safety: `submit` may be called from any thread (one hop per batch, never per
 /// record); completions run on the writer thread or the WAL flusher thread and must be quick
@@ -29,26 +25,59 @@ extension WriteResult {
 public final class ShardWriter: Sendable {
     public typealias Completion = @Sendable (WriteResult) -> Void
 
-    struct Job {
+    struct Job: Sendable {
         var draft: BatchDraft
         var completion: Completion?
     }
 
-    struct State {
-        var queue: [Job] = []
-        var stopping = false
-        /// Completions waiting for the group commit: (end sequence, completion).
-        var waiting: [(UInt64, Completion)] = []
+    private let appender: ShardAppender
+    private let worker: WorkerThread<Job>
+
+    /// Starts the writer thread of `shard`.
+    init(shard: ShardLog, gate: InFlightGate, pool: PayloadPool, tap: StreamTap?, logger: Logger) {
+        let appender = ShardAppender(shard: shard, gate: gate, pool: pool, tap: tap, logger: logger)
+        self.appender = appender
+        worker = WorkerThread(name: "hypha-wal-\(shard.shard)") { wake in appender.write(wake.jobs) }
     }
 
-    public let shard: ShardLog
+    /// The shard this writer appends to.
+    public var shard: ShardLog { appender.shard }
+
+    /// Queues a batch; its bytes must already be reserved in the in-flight gate.
+    public func submit(_ draft: BatchDraft, completion: Completion? = nil) {
+        if !worker.submit(Job(draft: draft, completion: completion)) {
+            appender.release(draft)
+            completion?(.failed("the shard writer has stopped"))
+        }
+    }
+
+    /// Writes everything queued, then stops the thread. Batches submitted later fail.
+    func stop() { worker.stop() }
+
+    /// The WAL made everything below `sequence` durable: complete the waiting batches. When the
+    /// shard has stopped after a failed sync (``ShardLog/failure``), every batch still waiting
+    /// fails instead: it will never be durable.
+    public func durable(upTo sequence: UInt64) { appender.durable(upTo: sequence) }
+
+    /// Batches, records and payload bytes appended so far.
+    public var totals: (batches: Int, records: Int, bytes: Int) { appender.totals }
+}
+
+/// Whether the writes a waiting batch depends on became durable.
+enum DurableOutcome: Sendable {
+    case durable
+    case failed(String)
+}
+
+/// The writer thread's work: append, group-commit, and answer each batch once it is durable.
+final class ShardAppender: Sendable {
+    let shard: ShardLog
     private let gate: InFlightGate
-    let pool: PayloadPool
-    let tap: StreamTap?
-    private let state = Mutex(State())
-    private let wakeup = DispatchSemaphore(value: 0)
-    private let thread: Mutex<BackgroundThread?> = Mutex(nil)
+    private let pool: PayloadPool
+    private let tap: StreamTap?
     private let logger: Logger
+    /// Answers waiting for durability: (end sequence, answer).
+    private let waiting = Mutex<[(UInt64, @Sendable (DurableOutcome) -> Void)]>([])
     private let counters = Mutex((batches: 0, records: 0, bytes: 0))
 
     init(shard: ShardLog, gate: InFlightGate, pool: PayloadPool, tap: StreamTap?, logger: Logger) {
@@ -59,82 +88,49 @@ public final class ShardWriter: Sendable {
         self.logger = logger
     }
 
-    func start() {
-        let t = BackgroundThread(name: "hypha-wal-\(shard.shard)") { [self] in run() }
-        thread.withLock { $0 = t }
-    }
-
-    /// Queues a batch; its bytes must already be reserved in the in-flight gate.
-    public func submit(_ draft: BatchDraft, completion: Completion? = nil) {
-        state.withLock { $0.queue.append(Job(draft: draft, completion: completion)) }
-        wakeup.signal()
-    }
-
-    /// Writes everything queued, then stops the thread.
-    func stop() {
-        state.withLock { $0.stopping = true }
-        wakeup.signal()
-        thread.withLock { $0 }?.join()
-    }
-
-    /// The flusher made everything below `sequence` durable: complete the waiting batches.
-    /// When the shard has stopped after a failed sync (``ShardLog/failure``), every batch still
-    /// waiting fails instead: it will never be durable.
-    func durable(upTo sequence: UInt64) {
-        let failure = shard.failure
-        let (ready, failed) = state.withLock { s -> ([Completion], [Completion]) in
-            var ready: [Completion] = []
-            s.waiting.removeAll { entry in
-                guard entry.0 <= sequence else { return false }
-                ready.append(entry.1)
-                return true
-            }
-            guard failure != nil else { return (ready, []) }
-            defer { s.waiting.removeAll() }
-            return (ready, s.waiting.map(\.1))
-        }
-        for c in ready { c(.written(shard: shard.shard, firstSequence: 0, count: 0)) }
-        if let failure { for c in failed { c(.failed(failure.description)) } }
-    }
+    var totals: (batches: Int, records: Int, bytes: Int) { counters.withLock { $0 } }
 
     /// In `batch` mode the writer appends everything it has taken, syncs once, then acknowledges
     /// them all (group commit): acks still wait for the sync, but one msync serves many batches.
     private var groupCommits: Bool { shard.options.durability == .batch }
 
-    private func commit() {
+    /// Appends `jobs` in order; in `batch` mode, then syncs once.
+    func write(_ jobs: [ShardWriter.Job]) {
+        for job in jobs { write(job) }
+        guard groupCommits, !jobs.isEmpty else { return }
         do {
-            let sequence = try shard.sync()
-            durable(upTo: sequence)
+            durable(upTo: try shard.sync())
         } catch {
             logger.error("wal group commit failed", metadata: ["wal.shard": "\(shard.shard)", "error": "\(error)"])
             durable(upTo: shard.durableSequence)
         }
     }
 
-    /// Batches, records and payload bytes appended so far.
-    public var totals: (batches: Int, records: Int, bytes: Int) { counters.withLock { $0 } }
-
-    private func run() {
-        while true {
-            wakeup.wait()
-            // Take everything queued at once: one lock per wake-up, and nothing written stays
-            // referenced by the queue.
-            let (jobs, stopping) = state.withLock { s in
-                defer { s.queue.removeAll(keepingCapacity: true) }
-                return (s.queue, s.stopping)
-            }
-            for job in jobs { write(job) }
-            if groupCommits, !jobs.isEmpty { commit() }
-            if stopping && state.withLock({ $0.queue.isEmpty }) { return }
-        }
+    /// Gives a batch's bytes back to the gate and its buffer to the pool.
+    func release(_ draft: BatchDraft) {
+        gate.release(bytes: draft.payload.count, shard: shard.shard)
+        pool.recycle(draft.payload)
     }
 
-    private func write(_ job: Job) {
-        let bytes = job.draft.payload.count
-        defer {
-            gate.release(bytes: bytes, shard: shard.shard)
-            pool.recycle(job.draft.payload)
+    func durable(upTo sequence: UInt64) {
+        let failure = shard.failure
+        let (ready, failed) = waiting.withLock { w -> ([@Sendable (DurableOutcome) -> Void], [@Sendable (DurableOutcome) -> Void]) in
+            var ready: [@Sendable (DurableOutcome) -> Void] = []
+            w.removeAll { entry in
+                guard entry.0 <= sequence else { return false }
+                ready.append(entry.1)
+                return true
+            }
+            guard failure != nil else { return (ready, []) }
+            defer { w.removeAll() }
+            return (ready, w.map(\.1))
         }
+        for answer in ready { answer(.durable) }
+        if let failure { for answer in failed { answer(.failed(failure.description)) } }
+    }
+
+    private func write(_ job: ShardWriter.Job) {
+        defer { release(job.draft) }
         let outcome: AppendOutcome
         do {
             outcome = try shard.append(job.draft, deferSync: groupCommits)
@@ -146,6 +142,7 @@ public final class ShardWriter: Sendable {
         switch outcome {
         case .appended(let base, let count, let durable):
             tap?.scan(job.draft.payload, count: count)
+            let bytes = job.draft.payload.count
             counters.withLock {
                 $0.batches += 1
                 $0.records += count
@@ -156,27 +153,37 @@ public final class ShardWriter: Sendable {
             if durable {
                 completion(result)
             } else {
-                wait(until: base + UInt64(count)) { completion($0.failedOr(result)) }
+                wait(until: base + UInt64(count)) { completion($0.answer(result)) }
             }
         case .duplicate:
             guard let completion = job.completion else { return }
             // The stored original may still be waiting for the group commit: answer once
             // everything appended so far is durable.
-            let index = shard.shard
-            wait(until: shard.nextSequence) { completion($0.failedOr(.duplicate(shard: index))) }
+            let result = WriteResult.duplicate(shard: shard.shard)
+            wait(until: shard.nextSequence) { completion($0.answer(result)) }
         }
     }
 
-    /// Completes `completion` once `end` is durable, or with the failure if the shard stopped.
-    /// Checked under the writer's lock, so a failure published before ``durable(upTo:)`` runs
-    /// is seen either here or there.
-    private func wait(until end: UInt64, _ completion: @escaping Completion) {
-        let verdict = state.withLock { s -> WriteResult? in
+    /// Answers once `end` is durable, or with the failure if the shard stopped. Checked under
+    /// the waiting list's lock, so a failure published before ``durable(upTo:)`` runs is seen
+    /// either here or there.
+    private func wait(until end: UInt64, _ answer: @escaping @Sendable (DurableOutcome) -> Void) {
+        let verdict = waiting.withLock { w -> DurableOutcome? in
             if let failure = shard.failure { return .failed(failure.description) }
-            if shard.durableSequence >= end { return .written(shard: shard.shard, firstSequence: 0, count: 0) }
-            s.waiting.append((end, completion))
+            if shard.durableSequence >= end { return .durable }
+            w.append((end, answer))
             return nil
         }
-        if let verdict { completion(verdict) }
+        if let verdict { answer(verdict) }
+    }
+}
+
+extension DurableOutcome {
+    /// `result` once durable, or the failure.
+    func answer(_ result: WriteResult) -> WriteResult {
+        switch self {
+        case .durable: result
+        case .failed(let message): .failed(message)
+        }
     }
 }

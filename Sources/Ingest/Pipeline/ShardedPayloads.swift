@@ -1,3 +1,6 @@
+public import Platform
+public import WAL
+
 /// Encodes records straight into one batch payload per shard, in the WAL record format.
 ///
 /// Records are routed by ``SourceHash`` of their host (or metric source). Length prefixes are
@@ -39,25 +42,25 @@ public struct ShardedPayloads {
         begin(shard: shard, kind: .log, timestamp: timestamp, now: now)
         shards[shard].payload.append(severity)
         shards[shard].payload.append(facility)
-        Self.appendString(host, to: &shards[shard].payload)
-        Self.appendString(app, to: &shards[shard].payload)
-        Self.appendString(message, to: &shards[shard].payload)
+        shards[shard].payload.appendLengthPrefixed(host)
+        shards[shard].payload.appendLengthPrefixed(app)
+        shards[shard].payload.appendLengthPrefixed(message)
         openFieldCount(shard)
     }
 
     /// Starts a metric sample in `shard`.
     public mutating func beginMetric(shard: Int, timestamp: Int64, name: ByteView, value: Double, now: UInt64) {
         begin(shard: shard, kind: .metric, timestamp: timestamp, now: now)
-        Self.appendFixed(value.bitPattern, to: &shards[shard].payload)
-        Self.appendString(name, to: &shards[shard].payload)
+        shards[shard].payload.appendLittleEndian(value.bitPattern)
+        shards[shard].payload.appendLengthPrefixed(name)
         openFieldCount(shard)
     }
 
     /// Adds a field or label to the open record (ignored past ``maxFields``).
     public mutating func field(key: ByteView, value: ByteView) {
         guard var o = open, o.fields < Self.maxFields else { return }
-        Self.appendString(key, to: &shards[o.shard].payload)
-        Self.appendString(value, to: &shards[o.shard].payload)
+        shards[o.shard].payload.appendLengthPrefixed(key)
+        shards[o.shard].payload.appendLengthPrefixed(value)
         o.fields += 1
         open = o
     }
@@ -70,8 +73,8 @@ public struct ShardedPayloads {
         open = nil
         let bodyLength = shards[o.shard].payload.count - o.start - 4
         unsafe shards[o.shard].payload.withUnsafeMutableBufferPointer { p in
-            unsafe Self.storePadded(UInt64(bodyLength), width: 4, into: p, at: o.start)
-            unsafe Self.storePadded(UInt64(o.fields), width: 2, into: p, at: o.countAt)
+            unsafe LEB128.storePadded(UInt64(bodyLength), width: 4, into: p, at: o.start)
+            unsafe LEB128.storePadded(UInt64(o.fields), width: 2, into: p, at: o.countAt)
         }
         shards[o.shard].count += 1
         if o.timestamp < shards[o.shard].minTimestamp { shards[o.shard].minTimestamp = o.timestamp }
@@ -122,32 +125,5 @@ public struct ShardedPayloads {
         open!.countAt = shards[shard].payload.count
         shards[shard].payload.append(0x80)
         shards[shard].payload.append(0x00)
-    }
-
-    static func storePadded(_ value: UInt64, width: Int, into p: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
-        var v = value
-        for i in 0 ..< width {
-            let last = i == width - 1
-            unsafe p[offset + i] = UInt8(truncatingIfNeeded: v & 0x7F) | (last ? 0 : 0x80)
-            v >>= 7
-        }
-    }
-
-    static func appendFixed(_ v: UInt64, to buffer: inout [UInt8]) {
-        var v = v
-        for _ in 0 ..< 8 {
-            buffer.append(UInt8(truncatingIfNeeded: v))
-            v >>= 8
-        }
-    }
-
-    static func appendString(_ s: ByteView, to buffer: inout [UInt8]) {
-        var n = UInt64(s.count)
-        while n >= 0x80 {
-            buffer.append(UInt8(truncatingIfNeeded: n) | 0x80)
-            n >>= 7
-        }
-        buffer.append(UInt8(n))
-        s.append(to: &buffer)
     }
 }

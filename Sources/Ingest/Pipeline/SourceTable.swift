@@ -1,3 +1,5 @@
+import Platform
+import WAL
 /// Per-event-loop counters per source (host or peer), cheap enough to update per record: a
 /// small direct-mapped cache in front of a dictionary, and names made into Strings only when a
 /// source is first seen. Bounded: past `limit` sources, new ones count under the overflow slot;

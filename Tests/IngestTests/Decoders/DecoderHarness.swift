@@ -1,5 +1,8 @@
 import Foundation
 import Ingest
+import Platform
+import WAL
+import Wire
 
 /// Helpers shared by the decoder and framer tests.
 enum DecoderHarness {

@@ -1,5 +1,8 @@
 import Foundation
 import Ingest
+import Platform
+import WAL
+import Wire
 import Testing
 import Workload
 

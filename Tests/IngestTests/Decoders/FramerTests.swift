@@ -1,4 +1,7 @@
 import Ingest
+import Platform
+import WAL
+import Wire
 import Testing
 
 @Suite struct LineFramerTests {

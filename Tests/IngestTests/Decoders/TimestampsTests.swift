@@ -1,4 +1,6 @@
 import Ingest
+import Platform
+import WAL
 import Testing
 
 @Suite struct TimestampsDecoderTests {

@@ -1,0 +1,21 @@
+import NIOCore
+import Ingest
+import Logging
+import ServiceLifecycle
+
+/// The ingest listeners as a service: binds on start and reports the addresses; on graceful
+/// shutdown drains (``IngestServer/shutdown()``) before the services behind it stop.
+struct IngestService: Service {
+    let ingest: IngestServer
+    let readiness: Readiness
+    let logger: Logger
+
+    func run() async throws {
+        let bound = try await ingest.start()
+        readiness.report(bound.mapValues { "\($0.ipAddress ?? ""):\($0.port ?? 0)" })
+        try? await gracefulShutdown()
+        logger.info("draining: no new connections; sealing, writing and syncing every batch")
+        try await ingest.shutdown()
+        logger.info("drained: every accepted record is in the write-ahead log")
+    }
+}
