@@ -135,6 +135,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What every test target shares: temporary directories, waiting without fixed sleeps,
+        // the binary runner, quiet loggers.
+        .target(
+            name: "TestSupport",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "Server", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "IngestTests",
             dependencies: [
