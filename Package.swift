@@ -156,9 +156,10 @@ let package = Package(
             dependencies: [
                 "Platform", "WAL", "Wire", "Ingest", "Workload", "Fleet",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            swiftSettings: unsafeCodeSettings
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ControlTests",

@@ -135,12 +135,12 @@ static int write_fully(int fd, const uint8_t *src, size_t len, size_t offset) {
     return HY_OK;
 }
 
-int hy_segment_write(hy_segment *seg, size_t offset, const void *src, size_t len) {
+int hy_segment_write(const hy_segment *seg, size_t offset, const void *src, size_t len) {
     if (offset > seg->size || len > seg->size - offset) return HY_ENOSPACE;
     return write_fully(seg->fd, src, len, offset);
 }
 
-int64_t hy_segment_append_batch(hy_segment *seg, hy_codec_ctx *ctx, hy_batch_header *h,
+int64_t hy_segment_append_batch(const hy_segment *seg, hy_codec_ctx *ctx, hy_batch_header *h,
                                 const void *src, size_t srcSize, size_t offset) {
     if (offset > seg->size) return HY_ENOSPACE;
     if (srcSize > HY_BATCH_MAX_PAYLOAD) return HY_ETOOLARGE;
@@ -164,7 +164,7 @@ int64_t hy_segment_append_batch(hy_segment *seg, hy_codec_ctx *ctx, hy_batch_hea
     return n;
 }
 
-int hy_segment_zero_tail(hy_segment *seg, size_t offset) {
+int hy_segment_zero_tail(const hy_segment *seg, size_t offset) {
     if (offset >= seg->size) return HY_OK;
     /* Whole pages: let the file system zero them without touching memory; the partial first
      * page (and file systems without ZERO_RANGE) through the mapping. The fdatasync covers

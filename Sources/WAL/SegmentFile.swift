@@ -5,11 +5,11 @@ import Glibc
 /// A memory-mapped segment file: the one owner of its mapping, unmapped in `deinit`.
 ///
 /// All pointer work on segment bytes happens here; callers pass offsets and byte arrays.
-/// Writes come from the shard's single writer; `sync` and `release` may run concurrently from
-/// the flusher thread (the kernel allows msync/madvise of pages another thread writes), which
-/// is why the class is `@unchecked Sendable`.
+/// The mapping (descriptor, base, size) is a `let` handed to the C functions as `const`: none
+/// of them changes it, so the shard's writer (pwrite) and the flusher (msync, madvise) can use
+/// the same file at once, which the kernel allows, and the class is `Sendable`.
 @safe final class SegmentFile: @unchecked Sendable {
-    private var raw: hy_segment
+    private let raw: hy_segment
     let path: String
 
     private init(raw: hy_segment, path: String) {
@@ -17,7 +17,15 @@ import Glibc
         self.path = path
     }
 
-    deinit { unsafe hy_segment_close(&raw) }
+    deinit {
+        var mapping = unsafe raw
+        unsafe hy_segment_close(&mapping)
+    }
+
+    /// Calls `body` with a pointer to the (unchanging) mapping, for the C functions.
+    private func withMapping<R>(_ body: (UnsafePointer<hy_segment>) throws -> R) rethrows -> R {
+        try unsafe withUnsafePointer(to: raw) { try unsafe body($0) }
+    }
 
     /// Creates, preallocates and maps a new segment file of `size` bytes.
     static func create(path: String, size: Int) throws(WALError) -> SegmentFile {
@@ -41,7 +49,7 @@ import Glibc
 
     /// Writes `bytes` at `offset` (pwrite, not through the mapping).
     func write(_ bytes: [UInt8], at offset: Int) throws(WALError) {
-        let r = unsafe bytes.withUnsafeBytes { unsafe hy_segment_write(&raw, offset, $0.baseAddress, $0.count) }
+        let r = unsafe withMapping { m in unsafe bytes.withUnsafeBytes { unsafe hy_segment_write(m, offset, $0.baseAddress, $0.count) } }
         if r == HY_ENOSPACE { throw WALError(.io, "write past the end of segment at \(offset)", path: path) }
         guard r == HY_OK else { throw .lastError("cannot write segment at \(offset)", path: path) }
     }
@@ -62,8 +70,10 @@ import Glibc
         _ payload: [UInt8], header: inout BatchHeader, at offset: Int, context: CodecContext
     ) throws(WALError) -> Int? {
         var h = header.raw
-        let n = unsafe payload.withUnsafeBytes { src in
-            unsafe hy_segment_append_batch(&raw, context.raw, &h, src.baseAddress, src.count, offset)
+        let n = unsafe withMapping { m in
+            unsafe payload.withUnsafeBytes { src in
+                unsafe hy_segment_append_batch(m, context.raw, &h, src.baseAddress, src.count, offset)
+            }
         }
         if n == Int64(HY_ENOSPACE) { return nil }
         guard n > 0 else {
@@ -97,7 +107,7 @@ import Glibc
     /// counts as not zero (the caller then zeroes it).
     func isZero(from offset: Int) -> Bool {
         guard offset < size else { return true }
-        return unsafe hy_segment_find_nonzero(&raw, offset) == -1
+        return unsafe withMapping { unsafe hy_segment_find_nonzero($0, offset) } == -1
     }
 
     /// Decodes the payload of the batch at `offset` into the front of `output`, growing it when
@@ -120,22 +130,22 @@ import Glibc
 
     /// Makes `[offset, offset + length)` durable.
     func sync(offset: Int, length: Int) throws(WALError) {
-        guard unsafe hy_segment_sync(&raw, offset, length) == HY_OK else {
+        guard unsafe withMapping({ unsafe hy_segment_sync($0, offset, length) }) == HY_OK else {
             throw .lastError("msync failed", path: path)
         }
     }
 
     /// Drops fully covered pages of the range from this process's resident memory.
     func release(offset: Int, length: Int) {
-        _ = unsafe hy_segment_release(&raw, offset, length)
+        _ = unsafe withMapping { unsafe hy_segment_release($0, offset, length) }
     }
 
     /// Hints that the mapping will be read front to back.
-    func adviseSequential() { unsafe hy_segment_advise_sequential(&raw) }
+    func adviseSequential() { unsafe withMapping { unsafe hy_segment_advise_sequential($0) } }
 
     /// Zeroes from `offset` to the end and syncs it.
     func zeroTail(from offset: Int) throws(WALError) {
-        guard unsafe hy_segment_zero_tail(&raw, offset) == HY_OK else {
+        guard unsafe withMapping({ unsafe hy_segment_zero_tail($0, offset) }) == HY_OK else {
             throw .lastError("cannot zero tail at \(offset)", path: path)
         }
     }

@@ -234,7 +234,7 @@ void hy_segment_advise_sequential(const hy_segment *seg);
  *  mapping: see hy_segment_append_batch()).
  *  @return : HY_OK, HY_ENOSPACE when the range passes the end of the segment, or HY_EIO with
  *            errno set. */
-int hy_segment_write(hy_segment *seg, size_t offset, const void *src, size_t len);
+int hy_segment_write(const hy_segment *seg, size_t offset, const void *src, size_t len);
 
 /*! hy_segment_append_batch() :
  *  Encodes a batch like hy_batch_write() into the context's scratch buffer, then writes it at
@@ -248,12 +248,12 @@ int hy_segment_write(hy_segment *seg, size_t offset, const void *src, size_t len
  *  @return : bytes written (header + stored payload), or HY_ENOSPACE when the batch does not fit
  *            before the end of the segment (nothing is written), HY_ETOOLARGE, HY_ECODEC,
  *            HY_ENOMEM, or HY_EIO with errno set. */
-int64_t hy_segment_append_batch(hy_segment *seg, hy_codec_ctx *ctx, hy_batch_header *h,
+int64_t hy_segment_append_batch(const hy_segment *seg, hy_codec_ctx *ctx, hy_batch_header *h,
                                 const void *src, size_t srcSize, size_t offset);
 
 /*! hy_segment_zero_tail() : zeroes [offset, end of segment) and syncs it.
  *  @return : HY_OK, or HY_EIO with errno set. */
-int hy_segment_zero_tail(hy_segment *seg, size_t offset);
+int hy_segment_zero_tail(const hy_segment *seg, size_t offset);
 
 /*! hy_find_nonzero() :
  *  @return : the offset of the first non-zero byte in [p, p + len), or -1 when all are zero. */

@@ -85,6 +85,7 @@ public final class IngestServer: Sendable {
             bound["native"] = try await bindTCP("native", port: port) { [self] channel in
                 let batcher = batcher(on: channel.eventLoop)
                 try channel.pipeline.syncOperations.addHandlers([
+                    InFlightBackpressure(gate: context.gate),
                     IdleStateHandler(readTimeout: .seconds(Int64(context.limits.idleTimeoutSeconds))),
                     ByteToMessageHandler(NativeFrameDecoder(maxFrameBytes: context.limits.maxFrameBytes)),
                     NativeHandler(ingest: context, batcher: batcher),
@@ -140,6 +141,7 @@ public final class IngestServer: Sendable {
         try await bindTCP(name, port: port) { [self] channel in
             let batcher = batcher(on: channel.eventLoop)
             try channel.pipeline.syncOperations.addHandlers([
+                InFlightBackpressure(gate: context.gate),
                 IdleStateHandler(readTimeout: .seconds(Int64(context.limits.idleTimeoutSeconds))),
                 StreamHandler<D>(ingest: context, batcher: batcher, listener: listener),
             ])

@@ -62,11 +62,6 @@ final class StreamHandler<Decoder: StreamDecoding>: ChannelInboundHandler {
             buffer.discardReadBytes()
             pending = buffer
         }
-        if ingest.gate.isOverLimit {
-            let channel = context.channel
-            channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
-            ingest.gate.pause { channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in } }
-        }
     }
 
     /// Decodes the frames at the front of `buffer` into the loop's sink, stamped with this read's

@@ -215,7 +215,6 @@ final class NativeHandler: ChannelInboundHandler {
                 bound.value.complete(slot, frame)
             }
         }
-        pauseIfOverLimit(context: context)
     }
 
     /// The largest record a BATCH may carry (docs/protocol.md, reason 4).
@@ -249,13 +248,6 @@ final class NativeHandler: ChannelInboundHandler {
         let slot = nextSlot
         nextSlot += 1
         complete(slot, frame)
-    }
-
-    private func pauseIfOverLimit(context: ChannelHandlerContext) {
-        guard ingest.gate.isOverLimit else { return }
-        let channel = context.channel
-        channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
-        ingest.gate.pause { channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in } }
     }
 
     private func fail(_ code: NativeErrorCode, _ message: String, context: ChannelHandlerContext) {
