@@ -3,12 +3,12 @@
 // benchmark harness. Run with `swift package --package-path Benchmarks benchmark` from the
 // repository root (or `swift package benchmark` from this directory).
 // >= 6.1 for package traits: naming `traits:` replaces ordo-one/benchmark's default traits and
-// so drops "RuntimeInterposer", whose dependency is not available here (BUILD-NOTES.md).
+// so drops "RuntimeInterposer", whose dependency (ordo-one/swift-runtime-interposer) is not
+// available on the build machines (CONTRIBUTING.md, "Benchmarks").
 import PackageDescription
 
 let package = Package(
     name: "hypha-benchmarks",
-    platforms: [.macOS(.v15)],
     dependencies: [
         // `name:` fixes the path dependency's identity; without it the identity is the
         // checkout's directory name, which differs between clones.
@@ -20,7 +20,8 @@ let package = Package(
         .executableTarget(
             name: "WALBench",
             dependencies: [
-                .product(name: "Ingest", package: "hypha"),
+                .product(name: "Platform", package: "hypha"),
+                .product(name: "WAL", package: "hypha"),
                 .product(name: "Workload", package: "hypha"),
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Logging", package: "swift-log"),

@@ -11,7 +11,7 @@ import Synchronization
 /// which return value types.
 ///
 /// Thread safety: every method may be called from any thread. The observer callbacks run on
-/// Ingest's event loops and take a `Mutex` for O(1) work (O(daemons) for a new daemon at
+/// the ingest event loops and take a `Mutex` for O(1) work (O(daemons) for a new daemon at
 /// capacity); ``absorb(sources:)`` holds the lock for O(sources).
 ///
 /// Bounded by ``RegistryLimits``. Times come from the injected ``EpochClock`` at the moment an
@@ -41,10 +41,6 @@ public final class DaemonRegistry: DaemonObserver {
     public var limits: RegistryLimits {
         get { state.withLock { $0.limits } }
     }
-
-    /// Replaces the bounds; they apply from the next event (shrinking evicts at the next
-    /// HELLO or ``absorb(sources:)``).
-    public func setLimits(_ limits: RegistryLimits) { state.withLock { $0.limits = limits } }
 
     // MARK: DaemonObserver (event loops)
 

@@ -138,9 +138,9 @@ public struct ShardStats: Sendable, Equatable, Codable {
     public var daemons: Int
     /// Known plain-protocol sources routed to the shard (by the hash of their name).
     public var sources: Int
-    /// Ingest's EMA of records/s written to the shard.
+    /// The ingest path's EMA of records/s written to the shard.
     public var recordsPerSecond: Double
-    /// Ingest's EMA of bytes/s written to the shard.
+    /// The ingest path's EMA of bytes/s written to the shard.
     public var bytesPerSecond: Double
     /// The shard's WAL sync lag.
     public var lagSeconds: Double

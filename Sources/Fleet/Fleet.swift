@@ -8,7 +8,7 @@ public import NIOPosix
 /// `connectWindow` handshakes at a time, so the node's accept backlog is not flooded) and
 /// returns once every one got HELLO_OK. Daemons keep no thread of their own: their sockets and
 /// heartbeat timers live on the group's loops, so ten thousand fit in one process (raise the
-/// descriptor limit first with Ingest's `FileLimit.raiseToHard()`).
+/// descriptor limit first with Platform's `FileLimit.raiseToHard()`).
 ///
 /// Thread-safe. Call ``shutdown()`` when done: it kills every daemon and stops the loops.
 ///

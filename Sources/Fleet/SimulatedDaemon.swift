@@ -115,11 +115,6 @@ public final class SimulatedDaemon: Sendable {
     /// Whether ``kill()`` was called.
     public var isKilled: Bool { state.withLock { $0.killed } }
 
-    /// Waits until the connection is closed (by ``kill()``, the node, or a failed connect).
-    public func waitUntilClosed() async {
-        _ = try? await closeFuture.get()
-    }
-
     /// Succeeds when the connection is closed (or the connect failed).
     var closeFuture: EventLoopFuture<Void> { closedPromise.futureResult }
 
@@ -369,7 +364,7 @@ public final class SimulatedDaemon: Sendable {
             let (code, message) = try NodeFrames.error(&body)
             return .error(code, message)
         default:
-            // CONFIG_PUSH, TASK_ASSIGN, TASK_CONTROL: Ingest's decoder; `nil` for anything else.
+            // CONFIG_PUSH, TASK_ASSIGN, TASK_CONTROL: Wire's decoder; `nil` for anything else.
             return try NodeControlMessage.decode(type: type, body: &body).map(Inbound.control) ?? .unexpected
         }
     }

@@ -7,8 +7,8 @@ public import WAL
 /// input goes to `reject(_:sample:)` and nothing of it is emitted, so nothing malformed can
 /// reach the WAL. Views passed in are valid only for the duration of the call.
 ///
-/// Implementations: the per-event-loop ``ShardBatcher`` (encodes straight into shard batch
-/// buffers) and ``CollectingSink`` (tests).
+/// Implementations: the per-event-loop ``BatchingSink`` (encodes straight into shard batch
+/// buffers), the per-request sink of `POST /write`, and ``CollectingSink`` (tests).
 public protocol RecordSink {
     /// Starts a log record. An empty `host` means "the sending peer".
     /// - Parameters:
