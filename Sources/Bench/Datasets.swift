@@ -416,24 +416,6 @@ public struct NativeRecordGenerator {
 
 /// Big-endian integer helpers for the native protocol's framing.
 enum LoadBytes {
-    static func appendBigEndian<T: FixedWidthInteger>(_ value: T, to buffer: inout [UInt8]) {
-        var v = value.bigEndian
-        withUnsafeBytes(of: &v) { buffer.append(contentsOf: $0) }
-    }
-
-    static func storeBigEndian<T: FixedWidthInteger>(_ value: T, in buffer: inout [UInt8], at offset: Int) {
-        var v = value.bigEndian
-        withUnsafeBytes(of: &v) { bytes in
-            for (i, b) in bytes.enumerated() { buffer[offset + i] = b }
-        }
-    }
-
-    static func readBigEndian<T: FixedWidthInteger>(_: T.Type, _ bytes: ArraySlice<UInt8>, at offset: Int) -> T {
-        var v: T = 0
-        for i in 0 ..< MemoryLayout<T>.size { v = v << 8 | T(bytes[bytes.startIndex + offset + i]) }
-        return v
-    }
-
     /// Appends the records of a WAL payload (``RecordEncoder``'s output: LEB128 length, then the
     /// body, per record) as BATCH entries, which carry a `u32` big-endian length instead.
     /// `bodyStart` gets where each record's body starts in `frame`.
@@ -441,7 +423,7 @@ enum LoadBytes {
         var cursor = RecordCursor(walPayload, count: walPayload.count)
         do {
             while let body = try cursor.nextBody() {
-                appendBigEndian(UInt32(body.count), to: &frame)
+                frame.appendBigEndian(UInt32(body.count))
                 bodyStart(frame.count)
                 frame.append(contentsOf: walPayload[body])
             }
@@ -604,12 +586,12 @@ public enum Datasets {
     /// send time; `appendEntries` appends its `records` entries.
     static func appendBatchFrame(records: Int, producerID: UInt64, to buffer: inout [UInt8], entries appendEntries: (inout [UInt8]) -> Void) {
         let start = buffer.count
-        LoadBytes.appendBigEndian(UInt32(0), to: &buffer)  // length, patched below
+        buffer.appendBigEndian(UInt32(0))  // length, patched below
         buffer.append(NativeSession.batch)
-        LoadBytes.appendBigEndian(producerID, to: &buffer)
-        LoadBytes.appendBigEndian(UInt64(0), to: &buffer)
-        LoadBytes.appendBigEndian(UInt32(records), to: &buffer)
+        buffer.appendBigEndian(producerID)
+        buffer.appendBigEndian(UInt64(0))
+        buffer.appendBigEndian(UInt32(records))
         appendEntries(&buffer)
-        LoadBytes.storeBigEndian(UInt32(buffer.count - start - 4), in: &buffer, at: start)
+        buffer.storeBigEndian(UInt32(buffer.count - start - 4), at: start)
     }
 }

@@ -1,3 +1,4 @@
+import Platform
 import Foundation
 import Histogram
 
@@ -401,23 +402,23 @@ enum NativeSession {
     /// Sends HELLO and reads HELLO_OK; returns the server's `max_frame_size`.
     static func hello(_ socket: LoadSocket, daemonID: String, token: String) throws -> Int {
         var body: [UInt8] = []
-        LoadBytes.appendBigEndian(UInt16(1), to: &body)
+        body.appendBigEndian(UInt16(1))
         appendString(daemonID, to: &body)
         appendString("", to: &body)  // region: the server's default
-        LoadBytes.appendBigEndian(UInt16(1), to: &body)
+        body.appendBigEndian(UInt16(1))
         appendString("role", to: &body)
         appendString("bench", to: &body)
         appendString(token, to: &body)
         appendString("hypha-bench/1", to: &body)
         var frame: [UInt8] = []
-        LoadBytes.appendBigEndian(UInt32(body.count + 1), to: &frame)
+        frame.appendBigEndian(UInt32(body.count + 1))
         frame.append(hello)
         frame += body
         try socket.writeAll(frame)
         let (type, reply) = try readFrame(socket)
         switch type {
         case helloOK where reply.count >= 10:
-            return Int(LoadBytes.readBigEndian(UInt32.self, reply[...], at: 2))
+            return Int(reply[...].loadBigEndian(UInt32.self, at: 2))
         case error:
             throw BenchError("the server refused HELLO: \(describeError(reply))")
         default:
@@ -426,21 +427,21 @@ enum NativeSession {
     }
 
     static func appendString(_ s: String, to buffer: inout [UInt8]) {
-        LoadBytes.appendBigEndian(UInt16(s.utf8.count), to: &buffer)
+        buffer.appendBigEndian(UInt16(s.utf8.count))
         buffer.append(contentsOf: s.utf8)
     }
 
     static func readFrame(_ socket: LoadSocket) throws -> (UInt8, [UInt8]) {
         let header = try socket.readExactly(5)
-        let length = Int(LoadBytes.readBigEndian(UInt32.self, header[...], at: 0))
+        let length = Int(header[...].loadBigEndian(UInt32.self, at: 0))
         guard length >= 1, length <= 16 << 20 else { throw BenchError("bad frame length \(length) from the server") }
         return (header[4], try socket.readExactly(length - 1))
     }
 
     static func describeError(_ body: ArraySlice<UInt8>) -> String {
         guard body.count >= 4 else { return "malformed ERROR frame" }
-        let code = LoadBytes.readBigEndian(UInt16.self, body, at: 0)
-        let n = Int(LoadBytes.readBigEndian(UInt16.self, body, at: 2))
+        let code = body.loadBigEndian(UInt16.self, at: 0)
+        let n = Int(body.loadBigEndian(UInt16.self, at: 2))
         let text = body.count >= 4 + n ? String(decoding: body.dropFirst(4).prefix(n), as: UTF8.self) : ""
         return "ERROR \(code): \(text)"
     }
@@ -477,7 +478,7 @@ enum NativeSession {
                 let lo = pooled ? plan.frameOffsets[f] : 0
                 let hi = pooled ? plan.frameOffsets[f + 1] : plan.tail.count
                 for i in 0 ..< NativePlan.headBytes { head[i] = source[lo + i] }
-                LoadBytes.storeBigEndian(UInt64(k + 1), in: &head, at: NativePlan.sequenceOffset)
+                head.storeBigEndian(UInt64(k + 1), at: NativePlan.sequenceOffset)
                 try source.withUnsafeBytes { raw in
                     try socket.writeAll(head: head, body: raw.baseAddress! + lo + NativePlan.headBytes, count: hi - lo - NativePlan.headBytes)
                 }
@@ -527,7 +528,7 @@ final class AckReader: @unchecked Sendable {
                 pending.append(contentsOf: buffer[0 ..< n])
                 var offset = 0
                 while pending.count - offset >= 5 {
-                    let length = Int(LoadBytes.readBigEndian(UInt32.self, pending[...], at: offset))
+                    let length = Int(pending[...].loadBigEndian(UInt32.self, at: offset))
                     guard length >= 1 else { throw BenchError("frame of length 0 from the server") }
                     guard pending.count - offset >= 4 + length else { break }
                     let type = pending[offset + 4]
@@ -536,18 +537,18 @@ final class AckReader: @unchecked Sendable {
                     switch type {
                     case NativeSession.ack:
                         guard body.count == 31 else { throw BenchError("ACK body of \(body.count) bytes") }
-                        let sequence = LoadBytes.readBigEndian(UInt64.self, body, at: 8)
+                        let sequence = body.loadBigEndian(UInt64.self, at: 8)
                         guard sequence == UInt64(answered + 1) else {
                             throw BenchError("ACK for producer_sequence \(sequence), expected \(answered + 1)")
                         }
-                        ackedRecords += Int(LoadBytes.readBigEndian(UInt32.self, body, at: 16))
+                        ackedRecords += Int(body.loadBigEndian(UInt32.self, at: 16))
                         if body[body.startIndex + 20] == 1 { duplicates += 1 }
                         let sent = window.release()
                         LatencyHistogram.record(now &- sent, in: &histogram)
                         answered += 1
                     case NativeSession.nack:
-                        let sequence = LoadBytes.readBigEndian(UInt64.self, body, at: 8)
-                        let rejected = body.count >= 24 ? LoadBytes.readBigEndian(UInt32.self, body, at: 20) : 0
+                        let sequence = body.loadBigEndian(UInt64.self, at: 8)
+                        let rejected = body.count >= 24 ? body.loadBigEndian(UInt32.self, at: 20) : 0
                         throw BenchError("NACK for batch \(sequence): \(rejected) records rejected")
                     case NativeSession.error:
                         throw BenchError("the server sent \(NativeSession.describeError(body))")

@@ -67,9 +67,9 @@ struct RecoveryPool: Sendable {
         let (b, shift) = place(index)
         let batch = batches[b]
         var frame = batch.frame
-        LoadBytes.storeBigEndian(sequence, in: &frame, at: NativePlan.sequenceOffset)
+        frame.storeBigEndian(sequence, at: NativePlan.sequenceOffset)
         for (record, offset) in zip(batch.records, batch.timestampOffsets) {
-            withUnsafeBytes(of: (record.timestamp + shift).littleEndian) { for (i, byte) in $0.enumerated() { frame[offset + i] = byte } }
+            frame.storeLittleEndian(record.timestamp + shift, at: offset)
         }
         return frame
     }
@@ -151,12 +151,12 @@ final class RecoveryNativeSender: @unchecked Sendable {
                 guard body.count == 31, head < pending.count else { throw BenchError("unexpected ACK of \(body.count) bytes") }
                 let expected = pending[head]
                 head += 1
-                let producer = LoadBytes.readBigEndian(UInt64.self, body, at: 0)
-                let seq = LoadBytes.readBigEndian(UInt64.self, body, at: 8)
-                let accepted = Int(LoadBytes.readBigEndian(UInt32.self, body, at: 16))
+                let producer = body.loadBigEndian(UInt64.self, at: 0)
+                let seq = body.loadBigEndian(UInt64.self, at: 8)
+                let accepted = Int(body.loadBigEndian(UInt32.self, at: 16))
                 let status = body[20]
-                let ackShard = Int(LoadBytes.readBigEndian(UInt16.self, body, at: 21))
-                let first = LoadBytes.readBigEndian(UInt64.self, body, at: 23)
+                let ackShard = Int(body.loadBigEndian(UInt16.self, at: 21))
+                let first = body.loadBigEndian(UInt64.self, at: 23)
                 guard producer == RecoveryPool.producerID, seq == expected.sequence, status == 0, accepted == expected.count, ackShard == shard else {
                     throw BenchError("ACK (producer \(producer), sequence \(seq), status \(status), accepted \(accepted), shard \(ackShard)) does not answer batch \(expected.sequence) of \(expected.count) records on shard \(shard)")
                 }

@@ -1,7 +1,9 @@
 // The package's one byte codec: LEB128 varints and fixed-width little-endian integers, written
 // onto `[UInt8]` and read through ``ByteReader`` over a ``ByteView``. The WAL's record format,
 // its segment and meta files, the native BATCH bodies and the control store all use it
-// (docs/wal-format.md, "Encodings").
+// (docs/wal-format.md, "Encodings"). Big-endian (network order) is here too for code that
+// builds native frames in plain arrays (the load generators); NIO's `ByteBuffer` does it for
+// the listeners.
 
 /// Unsigned LEB128: seven bits per byte, low bits first, the top bit set on every byte but the
 /// last. A value may be padded with `0x80` continuation bytes to a fixed width (readers accept
@@ -69,6 +71,18 @@ extension Array where Element == UInt8 {
         }
     }
 
+    /// Appends `value` as `T`'s size in big-endian (network order) bytes.
+    @inlinable
+    public mutating func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
+        unsafe Swift.withUnsafeBytes(of: value.bigEndian) { unsafe append(contentsOf: $0) }
+    }
+
+    /// Overwrites `T`'s size of bytes at `offset` with `value`, big-endian.
+    @inlinable
+    public mutating func storeBigEndian<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+        storeLittleEndian(value.byteSwapped, at: offset)
+    }
+
     /// Appends a LEB128 length and then `bytes`.
     @inlinable
     public mutating func appendLengthPrefixed<C: Collection<UInt8>>(_ bytes: C) {
@@ -87,6 +101,20 @@ extension Array where Element == UInt8 {
     @inlinable
     public func loadLittleEndian<T: FixedWidthInteger>(_: T.Type = T.self, at offset: Int) -> T {
         ByteView.with(self) { $0.loadLittleEndian(T.self, at: offset) }
+    }
+
+    /// The `T` stored big-endian at `offset`; traps when out of range.
+    @inlinable
+    public func loadBigEndian<T: FixedWidthInteger>(_: T.Type = T.self, at offset: Int) -> T {
+        loadLittleEndian(T.self, at: offset).byteSwapped
+    }
+}
+
+extension ArraySlice where Element == UInt8 {
+    /// The `T` stored big-endian at `offset` from the slice's start; traps when out of range.
+    @inlinable
+    public func loadBigEndian<T: FixedWidthInteger>(_: T.Type = T.self, at offset: Int) -> T {
+        unsafe withUnsafeBytes { unsafe ByteView($0).loadLittleEndian(T.self, at: offset) }.byteSwapped
     }
 }
 

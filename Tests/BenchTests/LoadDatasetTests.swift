@@ -106,20 +106,17 @@ import Testing
         var total = 0
         for frame in frames {
             let f = frame[...]
-            #expect(Int(LoadBytes.readBigEndian(UInt32.self, f, at: 0)) == frame.count - 4, "frame length")
+            #expect(Int(f.loadBigEndian(UInt32.self, at: 0)) == frame.count - 4, "frame length")
             #expect(frame[4] == 0x03, "BATCH")
-            #expect(LoadBytes.readBigEndian(UInt64.self, f, at: 5) == 77, "producer id")
-            let count = Int(LoadBytes.readBigEndian(UInt32.self, f, at: 21))
+            #expect(f.loadBigEndian(UInt64.self, at: 5) == 77, "producer id")
+            let count = Int(f.loadBigEndian(UInt32.self, at: 21))
             var offset = 25
             for _ in 0 ..< count {
-                let length = Int(LoadBytes.readBigEndian(UInt32.self, f, at: offset))
+                let length = Int(f.loadBigEndian(UInt32.self, at: offset))
                 #expect(abs(length + 4 - 200) <= 2, "record of \(length + 4) bytes, expected 200")
                 // Re-wrap the body the WAL's way (varint length) and decode it.
                 var wal: [UInt8] = []
-                var v = UInt64(length)
-                while v >= 0x80 { wal.append(UInt8(v & 0x7F) | 0x80); v >>= 7 }
-                wal.append(UInt8(v))
-                wal += frame[(offset + 4) ..< (offset + 4 + length)]
+                wal.appendLengthPrefixed(frame[(offset + 4) ..< (offset + 4 + length)])
                 var cursor = RecordCursor(wal, count: wal.count)
                 guard case .log(let log)? = try cursor.next() else { Issue.record("not a log record"); return }
                 #expect(!log.host.isEmpty && !log.app.isEmpty)
