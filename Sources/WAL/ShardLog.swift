@@ -22,7 +22,7 @@ public final class ShardLog: Sendable {
     struct Writer {
         var active: SegmentFile?
         var writeOffset = 0
-        var producers: [UInt64: UInt64]
+        var producers: [UInt64: ProducerMark]
         let context: CodecContext
     }
 
@@ -88,8 +88,8 @@ public final class ShardLog: Sendable {
             guard draft.recordCount > 0, draft.recordCount <= Int(UInt32.max) else {
                 throw WALError(.invalidArgument, "a batch must hold between 1 and \(UInt32.max) records, got \(draft.recordCount)")
             }
-            if draft.producerID != 0, let mark = w.producers[draft.producerID], draft.producerSequence <= mark {
-                return .duplicate(highWaterMark: mark)
+            if draft.producerID != 0, let mark = w.producers[draft.producerID], draft.producerSequence <= mark.sequence {
+                return .duplicate(highWaterMark: mark.sequence)
             }
             var header = BatchHeader(
                 codec: draft.codec, shard: UInt32(shard), recordCount: UInt32(draft.recordCount), baseSequence: base,
@@ -110,7 +110,9 @@ public final class ShardLog: Sendable {
             }
             let offset = w.writeOffset
             w.writeOffset += written!
-            if draft.producerID != 0 { w.producers[draft.producerID] = draft.producerSequence }
+            if draft.producerID != 0 {
+                w.producers[draft.producerID] = ProducerMark(sequence: draft.producerSequence, lastSeen: WallClock.nanoseconds() / 1_000_000_000)
+            }
             let syncNow = options.durability == .batch && !deferSync
             if syncNow {
                 let started = MonotonicClock.nanoseconds()
@@ -183,10 +185,11 @@ public final class ShardLog: Sendable {
 
     /// The highest stored producer sequence of `producerID`, if any. Waits for an append in
     /// progress.
-    public func highWaterMark(producerID: UInt64) -> UInt64? { writer.withLock { $0.producers[producerID] } }
+    public func highWaterMark(producerID: UInt64) -> UInt64? { writer.withLock { $0.producers[producerID]?.sequence } }
 
-    /// A copy of every producer's high-water mark. Waits for an append in progress.
-    public var highWaterMarks: [UInt64: UInt64] { writer.withLock { $0.producers } }
+    /// A copy of every producer's high-water mark and when it was last seen. Waits for an
+    /// append in progress.
+    public var highWaterMarks: [UInt64: ProducerMark] { writer.withLock { $0.producers } }
 
     /// The shard's segments, oldest first (the last one is the active segment).
     public var segments: [SegmentSummary] { published.withLock { $0.segments } }
@@ -209,7 +212,7 @@ public final class ShardLog: Sendable {
     /// - Returns: the paths deleted.
     @discardableResult
     public func applyRetention(now: Int64) throws(WALError) -> [String] {
-        try writer.withLock { (_: inout Writer) throws(WALError) -> [String] in try retain(now: now) }
+        try writer.withLock { (w: inout Writer) throws(WALError) -> [String] in try retain(&w, now: now) }
     }
 
     /// Syncs everything and unmaps the active segment; later appends throw.
@@ -302,36 +305,56 @@ public final class ShardLog: Sendable {
             p.writeOffset = SegmentHeader.size
             p.syncedOffset = SegmentHeader.size
             p.releasedOffset = 0
-            p.segments.append(SegmentSummary(path: path, baseSequence: base))
+            p.segments.append(SegmentSummary(path: path, baseSequence: base, createdNanoseconds: header.createdNanoseconds))
         }
-        _ = try retain(now: WallClock.nanoseconds() / 1_000_000_000)
+        _ = try retain(&w, now: WallClock.nanoseconds() / 1_000_000_000)
     }
 
-    /// Deletes the oldest closed segments while the shard is over its size limit or they are
-    /// older than the age limit. Crash-safe: each file is renamed to `.deleting` (atomic, and
-    /// ignored by readers) and the directory synced before it is unlinked; recovery finishes
-    /// any deletion a crash interrupted. Oldest first, so the log stays contiguous. The file
-    /// work runs under the writer lock only; readers see a segment go once it is renamed.
-    private func retain(now: Int64) throws(WALError) -> [String] {
+    /// Deletes the oldest closed segments while the shard is over its size limit or they were
+    /// closed longer ago than the age limit. A segment counts as closed when the next one was
+    /// created (its header says when), so the timestamps senders put in their records never
+    /// age a segment, and the active (last) segment is never deleted.
+    ///
+    /// Before anything is deleted, the producers' high-water marks are saved
+    /// (``ProducerMarksFile``): a resend of a batch whose segment is gone is still a duplicate
+    /// after a restart. A mark is forgotten (in memory and in the file) once its producer has
+    /// been silent past ``RetentionPolicy/producerExpirySeconds`` and none of its batches can be
+    /// left (it was last seen before the oldest remaining segment was created).
+    ///
+    /// Crash-safe: each file is renamed to `.deleting` (atomic, and ignored by readers) and the
+    /// directory synced before it is unlinked; recovery finishes any deletion a crash
+    /// interrupted. Oldest first, so the log stays contiguous. The file work runs under the
+    /// writer lock only; readers see a segment go once it is renamed.
+    private func retain(_ w: inout Writer, now: Int64) throws(WALError) -> [String] {
         let policy = options.retention
-        var deleted: [String] = []
-        while true {
-            let doomed = published.withLock { p -> SegmentSummary? in
-                guard p.segments.count > 1 else { return nil }
-                let oldest = p.segments[0]
-                let total = p.segments.reduce(0) { $0 + $1.dataEnd }
+        let (doomed, survivorCreated) = published.withLock { p -> ([SegmentSummary], Int64) in
+            var total = p.segments.reduce(0) { $0 + $1.dataEnd }
+            var count = 0
+            while p.segments.count - count > 1 {
+                let oldest = p.segments[count]
+                let closed = p.segments[count + 1].createdNanoseconds / 1_000_000_000
                 let overSize = policy.maxBytesPerShard.map { total > $0 } ?? false
-                let newest = oldest.records > 0 ? oldest.maxTimestamp / 1_000_000_000 : (FileSystem.attributes(oldest.path)?.modified ?? now)
-                let overAge = policy.maxAgeSeconds.map { now - newest > $0 } ?? false
-                return overSize || overAge ? oldest : nil
+                let overAge = policy.maxAgeSeconds.map { now - closed > $0 } ?? false
+                guard overSize || overAge else { break }
+                total -= oldest.dataEnd
+                count += 1
             }
-            guard let oldest = doomed else { return deleted }
-            let renamed = oldest.path + ".deleting"
-            try io { () throws(SystemError) in try FileSystem.rename(oldest.path, renamed) }
+            return (Array(p.segments.prefix(count)), p.segments[count].createdNanoseconds / 1_000_000_000)
+        }
+        guard !doomed.isEmpty else { return [] }
+        if let expiry = policy.producerExpirySeconds {
+            w.producers = w.producers.filter { now - $0.value.lastSeen <= expiry || $0.value.lastSeen >= survivorCreated }
+        }
+        try ProducerMarksFile(path: layout.producerMarksPath(shard: shard)).write(w.producers)
+        var deleted: [String] = []
+        for segment in doomed {
+            let renamed = segment.path + ".deleting"
+            try io { () throws(SystemError) in try FileSystem.rename(segment.path, renamed) }
             published.withLock { _ = $0.segments.removeFirst() }
             try io { () throws(SystemError) in try FileSystem.syncDirectory(layout.shardDirectory(shard)) }
             try io { () throws(SystemError) in try FileSystem.remove(renamed) }
-            deleted.append(oldest.path)
+            deleted.append(segment.path)
         }
+        return deleted
     }
 }

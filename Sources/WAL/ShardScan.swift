@@ -3,8 +3,9 @@ import Platform
 struct ShardScanResult {
     var segments: [SegmentSummary] = []
     var problems: [WALProblem] = []
-    /// Producer id → highest producer sequence stored.
-    var producers: [UInt64: UInt64] = [:]
+    /// Producer id → highest producer sequence stored and when the producer was last seen: from
+    /// the shard's saved marks (``ProducerMarksFile``) and the batches still in its segments.
+    var producers: [UInt64: ProducerMark] = [:]
     /// The sequence the next batch will get.
     var nextSequence: UInt64 = 0
     /// The last segment, mapped writable, when scanning to repair and it can be continued.
@@ -35,6 +36,13 @@ func scanShard(layout: WALLayout, shard: Int, repair: Bool) throws(WALError) -> 
     let quarantine = QuarantineLog(path: layout.quarantineLogPath(shard: shard))
     let known = try quarantine.entries()
     let bases = names.compactMap(WALLayout.baseSequence(ofSegmentNamed:)).sorted()
+    // Marks found in segments, with the index of the segment that carried them: a producer was
+    // last seen no later than when that segment was closed.
+    var found: [UInt64: (sequence: UInt64, segment: Int)] = [:]
+    func note(_ h: BatchHeader, segment: Int) {
+        guard h.producerID != 0, h.producerSequence >= found[h.producerID]?.sequence ?? 0 else { return }
+        found[h.producerID] = (h.producerSequence, segment)
+    }
 
     for (index, base) in bases.enumerated() {
         let isLast = index == bases.count - 1
@@ -53,31 +61,31 @@ func scanShard(layout: WALLayout, shard: Int, repair: Bool) throws(WALError) -> 
         guard let header = file.header(), header.shard == UInt32(shard), header.baseSequence == base else {
             let empty = isLast && file.isZero(from: 0)
             // Its batches may still carry sequences and producer marks: never hand those out again.
+            let at = result.segments.count
             _ = file.scanBatches(verifyPayload: true) { item in
                 guard case .batch(_, let h) = item else { return }
                 result.nextSequence = max(result.nextSequence, h.endSequence)
-                if h.producerID != 0 { result.producers[h.producerID] = max(result.producers[h.producerID] ?? 0, h.producerSequence) }
+                note(h, segment: at)
             }
             file.release(offset: 0, length: file.size)
             try setAside(path: path, empty: empty, shard: shard, layout: layout, repair: repair, into: &result)
             continue
         }
 
-        var summary = SegmentSummary(path: path, baseSequence: base)
-        var producers = result.producers
+        var summary = SegmentSummary(path: path, baseSequence: base, createdNanoseconds: header.createdNanoseconds)
         var problems: [WALProblem] = []
+        let at = result.segments.count
         let end = file.scanBatches(verifyPayload: true) { item in
             switch item {
             case .batch(_, let h):
                 summary.add(h)
-                if h.producerID != 0 { producers[h.producerID] = max(producers[h.producerID] ?? 0, h.producerSequence) }
+                note(h, segment: at)
             case .damage(let offset, let length, let reason):
                 problems.append(WALProblem(
                     path: path, offset: offset, length: length, reason: reason.rawValue,
                     action: repair ? .quarantined : .found, known: known.contains(QuarantineLog.key(name, offset))))
             }
         }
-        result.producers = producers
         summary.dataEnd = end.dataEnd
 
         if let tail = end.tail {
@@ -110,7 +118,34 @@ func scanShard(layout: WALLayout, shard: Int, repair: Bool) throws(WALError) -> 
         result.nextSequence = max(result.nextSequence, summary.endSequence)
         if repair && isLast { result.active = file }
     }
+    result.producers = try savedMarks(layout: layout, shard: shard, repair: repair, into: &result)
+    let now = WallClock.nanoseconds()
+    for (id, mark) in found {
+        // Closed when the next segment was created; the last one is still being written.
+        let next = mark.segment + 1
+        let closed = next < result.segments.count ? result.segments[next].createdNanoseconds : now
+        let seen = ProducerMark(sequence: mark.sequence, lastSeen: closed / 1_000_000_000)
+        result.producers[id] = result.producers[id].map { $0.merged(with: seen) } ?? seen
+    }
     return result
+}
+
+/// The marks saved in the shard's producers file. A damaged file is reported (and, when
+/// repairing, set aside as `producers.damaged`) and recovery goes on with the marks the
+/// segments carry.
+private func savedMarks(
+    layout: WALLayout, shard: Int, repair: Bool, into result: inout ShardScanResult
+) throws(WALError) -> [UInt64: ProducerMark] {
+    let file = ProducerMarksFile(path: layout.producerMarksPath(shard: shard))
+    do throws(WALError) {
+        return try file.read()
+    } catch where error.code == .corruptMetadata {
+        result.problems.append(WALProblem(
+            path: file.path, offset: 0, length: FileSystem.attributes(file.path)?.size ?? 0, reason: error.message,
+            action: repair ? .segmentMovedAside : .found))
+        if repair { try io { () throws(SystemError) in try FileSystem.rename(file.path, file.path + ".damaged") } }
+        return [:]
+    }
 }
 
 /// Handles a segment whose header is unreadable: an empty file left by an interrupted roll

@@ -19,6 +19,7 @@ public struct WALLayout: Sendable {
     }
 
     func quarantineLogPath(shard: Int) -> String { shardDirectory(shard) + "/quarantine.log" }
+    func producerMarksPath(shard: Int) -> String { shardDirectory(shard) + "/producers" }
     func quarantineDirectory(shard: Int) -> String { shardDirectory(shard) + "/quarantine" }
 
     static func segmentName(base: UInt64) -> String { pad(base, to: 20) + ".seg" }

@@ -15,16 +15,22 @@ public enum Durability: String, Sendable, CaseIterable, CustomStringConvertible 
 public struct RetentionPolicy: Sendable, Equatable {
     /// Delete the oldest closed segments while a shard holds more than this many bytes.
     public var maxBytesPerShard: Int?
-    /// Delete closed segments whose newest record is older than this many seconds.
+    /// Delete closed segments that were last written more than this many seconds ago. A
+    /// segment's age counts from when it was closed (when the next one was created), never
+    /// from the timestamps of the records in it, which senders choose.
     public var maxAgeSeconds: Int64?
+    /// Forget a producer's high-water mark once the producer has sent nothing for this many
+    /// seconds and none of its batches is left in the shard (default 30 days; `nil`: never).
+    public var producerExpirySeconds: Int64?
 
-    public init(maxBytesPerShard: Int? = 8 << 30, maxAgeSeconds: Int64? = 7 * 86_400) {
+    public init(maxBytesPerShard: Int? = 8 << 30, maxAgeSeconds: Int64? = 7 * 86_400, producerExpirySeconds: Int64? = 30 * 86_400) {
         self.maxBytesPerShard = maxBytesPerShard
         self.maxAgeSeconds = maxAgeSeconds
+        self.producerExpirySeconds = producerExpirySeconds
     }
 
     /// Keep everything.
-    public static let unlimited = RetentionPolicy(maxBytesPerShard: nil, maxAgeSeconds: nil)
+    public static let unlimited = RetentionPolicy(maxBytesPerShard: nil, maxAgeSeconds: nil, producerExpirySeconds: nil)
 }
 
 /// Settings for opening a ``WriteAheadLog``.

@@ -16,12 +16,16 @@ public struct SegmentSummary: Sendable, Equatable {
     public var maxTimestamp: Int64 = .min
     /// Batches per codec, indexed by `WALCodec.rawValue`.
     public var codecBatches: [Int] = [0, 0, 0]
+    /// When the segment was created (its header), nanoseconds since the epoch: when its first
+    /// batch could arrive, and when the segment before it was closed.
+    public var createdNanoseconds: Int64
 
-    init(path: String, baseSequence: UInt64) {
+    init(path: String, baseSequence: UInt64, createdNanoseconds: Int64) {
         self.path = path
         self.baseSequence = baseSequence
         self.endSequence = baseSequence
         self.dataEnd = SegmentHeader.size
+        self.createdNanoseconds = createdNanoseconds
     }
 
     mutating func add(_ h: BatchHeader) {

@@ -126,10 +126,10 @@ import Workload
         let back = try readAll(dir.path)
         #expect(back.last?.0 == 1199 && back.first?.0 == kept.first!.baseSequence, "what remains is a contiguous suffix")
 
-        // Age: records are stamped 2027; "now" ten days later deletes every closed segment.
+        // Age: the segments closed just now; ten days from now every closed one is past a day.
         options.retention = RetentionPolicy(maxBytesPerShard: nil, maxAgeSeconds: 86_400)
         wal = try WriteAheadLog.open(dataDirectory: dir.path, options: options, logger: quietLogger)
-        let deleted = try wal.applyRetention(now: 1_800_000_000 + 10 * 86_400)
+        let deleted = try wal.applyRetention(now: WallClock.nanoseconds() / 1_000_000_000 + 10 * 86_400)
         #expect(deleted.count == kept.count - 1, "all but the active segment")
         #expect(wal.shard(0).segments.count == 1)
         try wal.close()
