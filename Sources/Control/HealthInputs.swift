@@ -11,8 +11,8 @@ public struct ShardInput: Sendable, Equatable {
     /// The shard's WAL sync lag in nanoseconds: how far durability trails writing. The shard is
     /// Degraded when it exceeds ``HealthThresholds/degradedLag``.
     public var syncLagNanoseconds: Int64
-    /// Why the shard stopped writing (a failed sync), `nil` while it works.
-    /// A stopped shard is Degraded at once, with this as the reason.
+    /// Why the shard cannot write (it stopped after a failed sync, or the disk is full), `nil`
+    /// while it writes. Such a shard is Degraded at once, with this as the reason.
     public var stopped: String?
 
     /// Inputs from plain figures; non-finite rates and negative sizes count as 0.

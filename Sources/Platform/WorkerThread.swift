@@ -64,6 +64,8 @@ public final class WorkerThread<Job: Sendable>: Sendable {
         var refused = 0
         var handled = 0
         var woken = false
+        /// Monotonic deadline of a wake-up asked for with ``WorkerThread/wake(after:)``.
+        var wakeAt: Int64?
 
         var waiting: Int { queue.count - head }
 
@@ -162,6 +164,14 @@ public final class WorkerThread<Job: Sendable>: Sendable {
         state.signal()
     }
 
+    /// Runs `handle` once `delay` has passed (or sooner, with jobs), even without a period:
+    /// for retrying work that failed, without waking an idle worker on a timer.
+    public func wake(after delay: Duration) {
+        let deadline = MonotonicClock.nanoseconds() &+ delay.clampedNanoseconds
+        state.withLock { $0.wakeAt = min($0.wakeAt ?? .max, deadline) }
+        state.signal()
+    }
+
     /// The queue's counters now.
     public var load: Load {
         state.withLock { Load(queued: $0.waiting, running: $0.running, refused: $0.refused, handled: $0.handled) }
@@ -191,10 +201,13 @@ public final class WorkerThread<Job: Sendable>: Sendable {
     private func run() {
         var nextPeriod = periodNanoseconds.map { MonotonicClock.nanoseconds() &+ $0 }
         while true {
+            let wakeAt = state.withLock { $0.wakeAt }
+            let deadline = [nextPeriod, wakeAt].compactMap { $0 }.min()
             let (jobs, stopping) = state.withLock(
-                waitingUntil: { $0.waiting > 0 || $0.stopping || $0.woken }, deadline: nextPeriod
+                waitingUntil: { $0.waiting > 0 || $0.stopping || $0.woken || $0.wakeAt != wakeAt }, deadline: deadline
             ) { s, _ -> ([Job], Bool) in
                 s.woken = false
+                if let at = s.wakeAt, at <= MonotonicClock.nanoseconds() { s.wakeAt = nil }
                 let jobs = s.take(intake)
                 s.running += 1
                 return (jobs, s.stopping && s.waiting == 0 && jobs.isEmpty)

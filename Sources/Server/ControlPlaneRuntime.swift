@@ -13,10 +13,15 @@ final class ControlPlaneRuntime: Sendable {
     let registry: DaemonRegistry
     let monitor: HealthMonitor
     let wal: WriteAheadLog
+    let writers: ShardWriters
     let stats: IngestStats
 
-    init(registry: DaemonRegistry, wal: WriteAheadLog, stats: IngestStats, topology: Topology, thresholds: HealthThresholds) {
+    init(
+        registry: DaemonRegistry, wal: WriteAheadLog, writers: ShardWriters, stats: IngestStats, topology: Topology,
+        thresholds: HealthThresholds
+    ) {
         self.wal = wal
+        self.writers = writers
         self.stats = stats
         self.registry = registry
         monitor = HealthMonitor(registry: registry, topology: topology, thresholds: thresholds)
@@ -29,7 +34,7 @@ final class ControlPlaneRuntime: Sendable {
 
     /// The health of everything now, with ingest figures from `snapshot`.
     func health(stats snapshot: IngestStats.Snapshot) -> ClusterHealth {
-        monitor.health(shards: ShardInput.gather(wal: wal, stats: snapshot))
+        monitor.health(shards: ShardInput.gather(writers: writers, stats: snapshot))
     }
 
     /// Each daemon's health state, by id (the coordinator's rollout gates read it).
@@ -67,13 +72,20 @@ extension SourceRecord {
 
 extension ShardInput {
     /// The health inputs of every shard of a running node: rates from the ingest stats
-    /// snapshot, disk bytes and sync lag from each shard's log (read under its short lock).
-    static func gather(wal: WriteAheadLog, stats: IngestStats.Snapshot) -> [ShardInput] {
-        wal.shardLogs.map { log in
+    /// snapshot, disk bytes and sync lag from each shard's log (read under its short lock), and
+    /// why a shard cannot write: stopped after a failed sync, or holding batches its disk
+    /// cannot take.
+    static func gather(writers: ShardWriters, stats: IngestStats.Snapshot) -> [ShardInput] {
+        writers.writers.map { writer in
+            let log = writer.shard
             let rate = log.shard < stats.shardRates.count ? stats.shardRates[log.shard] : ThroughputEMA()
+            let blocked = writer.blocked.map { blocked in
+                let seconds = (MonotonicClock.nanoseconds() - blocked.since) / 1_000_000_000
+                return "cannot write for \(seconds) s, holding its batches: \(blocked.reason)"
+            }
             return ShardInput(
                 recordsPerSecond: rate.recordsPerSecond, bytesPerSecond: rate.bytesPerSecond, diskBytes: Int64(log.storedBytes),
-                syncLagNanoseconds: log.syncLagNanoseconds, stopped: log.failure?.message)
+                syncLagNanoseconds: log.syncLagNanoseconds, stopped: log.failure?.message ?? blocked)
         }
     }
 }

@@ -40,6 +40,10 @@ struct MetricsExposition {
         for s in shards { m.sample("hypha_wal_sync_seconds_last", ["shard": "\(s)"], Double(wal.shard(s).syncStats.lastNanoseconds) / 1e9) }
         m.family("hypha_wal_shard_stopped", "gauge", "1 when the shard stopped writing after a failed sync (restart the node), else 0.")
         for s in shards { m.sample("hypha_wal_shard_stopped", ["shard": "\(s)"], wal.shard(s).failure == nil ? 0 : 1) }
+        m.family("hypha_wal_shard_blocked", "gauge", "1 while the shard holds batches it cannot write (a full disk): listeners stop reading until it can.")
+        for w in ingest.context.writers { m.sample("hypha_wal_shard_blocked", ["shard": "\(w.shard.shard)"], w.blocked == nil ? 0 : 1) }
+        m.family("hypha_wal_lost_records_total", "counter", "Records accepted from listeners that could not be written and no acknowledgement covered.")
+        m.sample("hypha_wal_lost_records_total", [:], Double(ingest.lostRecords))
         m.family("hypha_wal_syncs_total", "counter", "Syncs of the shard's active segment.")
         for s in shards { m.sample("hypha_wal_syncs_total", ["shard": "\(s)"], Double(wal.shard(s).syncStats.count)) }
         let usage = ingest.context.gate.usage

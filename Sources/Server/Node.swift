@@ -72,7 +72,7 @@ struct NodeParts {
             sourceExpirySeconds: configuration.registry.sourceExpiry.components.seconds)
         let registry = DaemonRegistry(limits: configuration.registry)
         let control = ControlPlaneRuntime(
-            registry: registry, wal: wal, stats: stats, topology: configuration.topology,
+            registry: registry, wal: wal, writers: writers, stats: stats, topology: configuration.topology,
             thresholds: HealthThresholds(
                 offlineAfter: .seconds(configuration.offlineAfterSeconds), degradedLag: .seconds(configuration.degradedLagSeconds)))
         self.control = control

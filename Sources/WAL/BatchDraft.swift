@@ -40,6 +40,14 @@ public struct BatchDraft: Sendable {
 public protocol WALFaults: Sendable {
     /// The error the sync of `shard` about to run should fail with, or `nil` to sync.
     func syncFailure(shard: Int, path: String) -> WALError?
+    /// The error the append to `shard` about to run should fail with before writing anything
+    /// (as a full disk fails a roll), or `nil` to append.
+    func appendFailure(shard: Int) -> WALError?
+}
+
+extension WALFaults {
+    public func syncFailure(shard: Int, path: String) -> WALError? { nil }
+    public func appendFailure(shard: Int) -> WALError? { nil }
 }
 
 /// Counts and durations of a shard's syncs.

@@ -91,6 +91,7 @@ public final class ShardLog: Sendable {
             if draft.producerID != 0, let mark = w.producers[draft.producerID], draft.producerSequence <= mark.sequence {
                 return .duplicate(highWaterMark: mark.sequence)
             }
+            if let injected = faults?.appendFailure(shard: shard) { throw injected }
             var header = BatchHeader(
                 codec: draft.codec, shard: UInt32(shard), recordCount: UInt32(draft.recordCount), baseSequence: base,
                 minTimestamp: draft.minTimestamp, maxTimestamp: draft.maxTimestamp, producerID: draft.producerID,

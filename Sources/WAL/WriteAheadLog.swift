@@ -101,17 +101,26 @@ public final class WALFlusher: Sendable {
     ///   set and the sequence has not moved). Must be quick.
     public init(wal: WriteAheadLog, logger: Logger, onDurable: @escaping @Sendable (Int, UInt64) -> Void) {
         let shards = wal.shardLogs
+        // What was last reported per shard. A roll makes the closed segment durable on the
+        // writer's thread, so the sequence can move between two group commits without one:
+        // report whenever it is past the last report, not only when this sync moved it.
+        let reported = Mutex(shards.map(\.durableSequence))
         worker = WorkerThread(name: "hypha-wal-sync", period: .milliseconds(max(1, wal.options.syncIntervalMilliseconds))) { _ in
             for shard in shards where shard.failure == nil {
+                let durable: UInt64
                 do {
-                    let before = shard.durableSequence
-                    let durable = try shard.sync()
-                    if durable != before { onDurable(shard.shard, durable) }
+                    durable = try shard.sync()
                 } catch {
                     logger.error("wal group commit failed", metadata: ["wal.shard": "\(shard.shard)", "error": "\(error)"])
                     // The shard has stopped (ShardLog.failure): let its waiting batches fail.
                     onDurable(shard.shard, shard.durableSequence)
+                    continue
                 }
+                let moved = reported.withLock { r -> Bool in
+                    defer { r[shard.shard] = max(r[shard.shard], durable) }
+                    return durable > r[shard.shard]
+                }
+                if moved { onDurable(shard.shard, durable) }
             }
         }
     }

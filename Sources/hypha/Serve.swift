@@ -137,7 +137,6 @@ struct Serve: AsyncParsableCommand {
             var line = Array("{\"event\":\"ready\",\"listeners\":{\(fields)}}\n".utf8)
             _ = line.withUnsafeMutableBytes { write(1, $0.baseAddress, $0.count) }
         }
-        logger.info("write-ahead log synced and closed")
     }
 }
 

@@ -68,6 +68,9 @@ public final class IngestServer: Sendable {
         self.batchers = batchers
     }
 
+    /// Records accepted from listeners that could not be written (``ShardWriters/lostRecords``).
+    public var lostRecords: Int { shardWriters.lostRecords }
+
     /// Records made durable since this server started (the durable-record counter).
     public var durableRecordsSinceStart: Int {
         zip(shardWriters.writers, startSequences).reduce(0) { $0 + Int($1.0.shard.durableSequence - $1.1) }

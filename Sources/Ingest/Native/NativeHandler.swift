@@ -26,6 +26,8 @@ final class NativeHandler: ChannelInboundHandler {
     private var nextSlot = 0
     private var nextToSend = 0
     private var ready: [Int: ByteBuffer] = [:]
+    /// The slot of an ERROR answer after which the connection closes.
+    private var closeAfter: Int?
 
     init(ingest: IngestContext, batcher: LoopBatcher) {
         self.ingest = ingest
@@ -210,7 +212,10 @@ final class NativeHandler: ChannelInboundHandler {
                 case .duplicate:
                     frame = NativeFrames.ack(producerID: producerID, sequence: sequence, accepted: acceptedCount, duplicate: true, shard: shard, firstSequence: 0, allocator: allocator)
                 case .failed(let message):
-                    frame = NativeFrames.error(.internalError, "write failed: \(message)", allocator: allocator)
+                    // ERROR 8, then the connection closes (docs/protocol.md 5.8): the daemon
+                    // keeps every unanswered batch and resends it once the node writes again.
+                    bound.value.failAfterEarlierAnswers(slot, NativeFrames.error(.internalError, "write failed: \(message)", allocator: allocator))
+                    return
                 }
                 bound.value.complete(slot, frame)
             }
@@ -234,9 +239,23 @@ final class NativeHandler: ChannelInboundHandler {
             context.write(wrapOutboundOut(next), promise: nil)
             nextToSend += 1
             wrote = true
+            if let last = closeAfter, nextToSend > last {
+                let channel = context.channel
+                context.flush()
+                channel.close(promise: nil)
+                return
+            }
         }
         if wrote { context.flush() }
         closeIfDrained()
+    }
+
+    /// Answers `slot` with an ERROR once every batch before it has its answer, then closes;
+    /// frames that arrive from now on are not read.
+    private func failAfterEarlierAnswers(_ slot: Int, _ error: ByteBuffer) {
+        closing = true
+        closeAfter = min(closeAfter ?? .max, slot)
+        complete(slot, error)
     }
 
     private func closeIfDrained() {

@@ -37,7 +37,9 @@ public final class ShardWriter: Sendable {
     init(shard: ShardLog, gate: InFlightGate, pool: PayloadPool, tap: StreamTap?, logger: Logger) {
         let appender = ShardAppender(shard: shard, gate: gate, pool: pool, tap: tap, logger: logger)
         self.appender = appender
-        worker = WorkerThread(name: "hypha-wal-\(shard.shard)") { wake in appender.write(wake.jobs) }
+        let worker = WorkerThread<Job>(name: "hypha-wal-\(shard.shard)") { wake in appender.write(wake.jobs, stopping: wake.isStopping) }
+        self.worker = worker
+        appender.retryLater = { [weak worker] delay in worker?.wake(after: delay) }
     }
 
     /// The shard this writer appends to.
@@ -61,6 +63,14 @@ public final class ShardWriter: Sendable {
 
     /// Batches, records and payload bytes appended so far.
     public var totals: (batches: Int, records: Int, bytes: Int) { appender.totals }
+
+    /// Records accepted from listeners that no acknowledgement covered and that could not be
+    /// written (the shard stopped, or the disk was still full when the node stopped).
+    public var lostRecords: Int { appender.lostRecords }
+
+    /// Since when (monotonic ns) the shard has been holding batches it cannot write, and why;
+    /// `nil` while it writes.
+    public var blocked: (since: Int64, reason: String)? { appender.blocked }
 }
 
 /// Whether the writes a waiting batch depends on became durable.
@@ -70,6 +80,17 @@ enum DurableOutcome: Sendable {
 }
 
 /// The writer thread's work: append, group-commit, and answer each batch once it is durable.
+///
+/// When the WAL cannot take a batch for now (an I/O error such as a full disk, while the
+/// shard itself works), the writer never drops it:
+/// - batches of the line protocols (no acknowledgement) are held, in order, and retried with
+///   back-off (50 ms doubling to 1 s); their bytes stay in the in-flight gate, so the listeners
+///   stop reading and TCP pushes back on senders (UDP datagrams are dropped and counted);
+/// - batches whose sender waits for an answer (native, `POST /write`) are answered at once
+///   with the failure, so the sender keeps them and resends once the node writes again.
+/// Appends resume by themselves when the WAL takes a batch again. A batch that can never be
+/// written (the shard stopped after a failed sync) is answered or counted as lost, as are held
+/// batches still unwritten when the writer stops.
 final class ShardAppender: Sendable {
     let shard: ShardLog
     private let gate: InFlightGate
@@ -78,7 +99,17 @@ final class ShardAppender: Sendable {
     private let logger: Logger
     /// Answers waiting for durability: (end sequence, answer).
     private let waiting = Mutex<[(UInt64, @Sendable (DurableOutcome) -> Void)]>([])
-    private let counters = Mutex((batches: 0, records: 0, bytes: 0))
+    private let counters = Mutex((batches: 0, records: 0, bytes: 0, lost: 0))
+    private let holding = Mutex(Holding())
+    private let retry = Mutex<(@Sendable (Duration) -> Void)?>(nil)
+
+    /// Batches held after a failed append, and since when.
+    struct Holding {
+        var batches: [ShardWriter.Job] = []
+        var since: Int64 = 0
+        var reason = ""
+        var backoff: Duration = .zero
+    }
 
     init(shard: ShardLog, gate: InFlightGate, pool: PayloadPool, tap: StreamTap?, logger: Logger) {
         self.shard = shard
@@ -88,22 +119,39 @@ final class ShardAppender: Sendable {
         self.logger = logger
     }
 
-    var totals: (batches: Int, records: Int, bytes: Int) { counters.withLock { $0 } }
+    /// Asks the writer thread to run again after a delay (set once, by the writer).
+    var retryLater: (@Sendable (Duration) -> Void)? {
+        get { retry.withLock { $0 } }
+        set { retry.withLock { $0 = newValue } }
+    }
+
+    var totals: (batches: Int, records: Int, bytes: Int) { counters.withLock { ($0.batches, $0.records, $0.bytes) } }
+    var lostRecords: Int { counters.withLock { $0.lost } }
+    var blocked: (since: Int64, reason: String)? {
+        holding.withLock { $0.batches.isEmpty ? nil : ($0.since, $0.reason) }
+    }
 
     /// In `batch` mode the writer appends everything it has taken, syncs once, then acknowledges
     /// them all (group commit): acks still wait for the sync, but one msync serves many batches.
     private var groupCommits: Bool { shard.options.durability == .batch }
 
-    /// Appends `jobs` in order; in `batch` mode, then syncs once.
-    func write(_ jobs: [ShardWriter.Job]) {
-        for job in jobs { write(job) }
-        guard groupCommits, !jobs.isEmpty else { return }
-        do {
-            durable(upTo: try shard.sync())
-        } catch {
-            logger.error("wal group commit failed", metadata: ["wal.shard": "\(shard.shard)", "error": "\(error)"])
-            durable(upTo: shard.durableSequence)
+    /// Appends the held batches and then `jobs`, in order; in `batch` mode, then syncs once. On
+    /// the writer's last call (`stopping`), batches that still cannot be written are lost.
+    func write(_ jobs: [ShardWriter.Job], stopping: Bool) {
+        let pending = holding.withLock { h in defer { h.batches = [] }; return h.batches } + jobs
+        var wrote = false
+        for (index, job) in pending.enumerated() {
+            switch write(job) {
+            case .done:
+                wrote = true
+            case .retry(let error):
+                hold(pending[index...], after: error, stopping: stopping)
+                if wrote { commit() }
+                return
+            }
         }
+        resumeIfHolding()
+        if wrote { commit() }
     }
 
     /// Gives a batch's bytes back to the gate and its buffer to the pool.
@@ -129,16 +177,35 @@ final class ShardAppender: Sendable {
         if let failure { for answer in failed { answer(.failed(failure.description)) } }
     }
 
-    private func write(_ job: ShardWriter.Job) {
-        defer { release(job.draft) }
+    private func commit() {
+        guard groupCommits else { return }
+        do {
+            durable(upTo: try shard.sync())
+        } catch {
+            logger.error("wal group commit failed", metadata: ["wal.shard": "\(shard.shard)", "error": "\(error)"])
+            durable(upTo: shard.durableSequence)
+        }
+    }
+
+    private enum Attempt {
+        /// Written, or answered as never to be written: go on with the next batch.
+        case done
+        /// The WAL could not take the batch now; it may later.
+        case retry(WALError)
+    }
+
+    private func write(_ job: ShardWriter.Job) -> Attempt {
         let outcome: AppendOutcome
         do {
             outcome = try shard.append(job.draft, deferSync: groupCommits)
+        } catch where error.code == .io {
+            return .retry(error)
         } catch {
-            logger.error("wal append failed", metadata: ["wal.shard": "\(shard.shard)", "error": "\(error)"])
-            job.completion?(.failed(error.description))
-            return
+            // The batch can never be written: the shard stopped, or the batch is unusable.
+            fail(job, error.description)
+            return .done
         }
+        defer { release(job.draft) }
         switch outcome {
         case .appended(let base, let count, let durable):
             tap?.scan(job.draft.payload, count: count)
@@ -148,7 +215,7 @@ final class ShardAppender: Sendable {
                 $0.records += count
                 $0.bytes += bytes
             }
-            guard let completion = job.completion else { return }
+            guard let completion = job.completion else { return .done }
             let result = WriteResult.written(shard: shard.shard, firstSequence: base, count: count)
             if durable {
                 completion(result)
@@ -156,12 +223,72 @@ final class ShardAppender: Sendable {
                 wait(until: base + UInt64(count)) { completion($0.answer(result)) }
             }
         case .duplicate:
-            guard let completion = job.completion else { return }
+            guard let completion = job.completion else { return .done }
             // The stored original may still be waiting for the group commit: answer once
             // everything appended so far is durable.
             let result = WriteResult.duplicate(shard: shard.shard)
             wait(until: shard.nextSequence) { completion($0.answer(result)) }
         }
+        return .done
+    }
+
+    /// Answers a batch that will not be written with `reason`, or counts its records as lost
+    /// when nobody waits for an answer.
+    private func fail(_ job: ShardWriter.Job, _ reason: String) {
+        if let completion = job.completion {
+            completion(.failed(reason))
+        } else {
+            let first = counters.withLock { c -> Bool in
+                defer { c.lost += job.draft.recordCount }
+                return c.lost == 0
+            }
+            if first {
+                logger.error("wal append failed: records are lost", metadata: ["wal.shard": "\(shard.shard)", "error": "\(reason)"])
+            }
+        }
+        release(job.draft)
+    }
+
+    /// Holds the line-protocol batches of `rest` for a retry and answers the others with the
+    /// failure at once; on the writer's last call, gives them all up.
+    private func hold(_ rest: ArraySlice<ShardWriter.Job>, after error: WALError, stopping: Bool) {
+        guard !stopping else {
+            for job in rest { fail(job, "not written before the node stopped: \(error)") }
+            return
+        }
+        var kept: [ShardWriter.Job] = []
+        for job in rest {
+            if job.completion != nil { fail(job, error.description) } else { kept.append(job) }
+        }
+        let (delay, first) = holding.withLock { h -> (Duration, Bool) in
+            let first = h.since == 0
+            if first {
+                h.since = MonotonicClock.nanoseconds()
+                h.backoff = .milliseconds(50)
+            } else {
+                h.backoff = min(h.backoff * 2, .seconds(1))
+            }
+            h.reason = error.description
+            h.batches = kept
+            return (h.backoff, first)
+        }
+        if first {
+            logger.error("wal shard cannot write: holding its batches and retrying; listeners stop reading until it can", metadata: [
+                "wal.shard": "\(shard.shard)", "error": "\(error)",
+            ])
+        }
+        retryLater?(delay)
+    }
+
+    /// Logs the end of a time of holding batches, if there was one.
+    private func resumeIfHolding() {
+        let since = holding.withLock { h -> Int64 in
+            defer { h = Holding() }
+            return h.since
+        }
+        guard since != 0 else { return }
+        let seconds = Double(MonotonicClock.nanoseconds() - since) / 1e9
+        logger.info("wal shard writes again", metadata: ["wal.shard": "\(shard.shard)", "wal.held_seconds": "\(seconds)"])
     }
 
     /// Answers once `end` is durable, or with the failure if the shard stopped. Checked under

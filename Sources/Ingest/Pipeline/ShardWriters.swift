@@ -44,6 +44,10 @@ public final class ShardWriters: Sendable {
         }
     }
 
+    /// Records accepted from listeners that could not be written and no acknowledgement
+    /// covered (see ``ShardWriter/lostRecords``), all shards.
+    public var lostRecords: Int { writers.reduce(0) { $0 + $1.lostRecords } }
+
     /// Cumulative (records, bytes) written per shard.
     public var totals: [(records: Int, bytes: Int)] { writers.map { w in let t = w.totals; return (t.records, t.bytes) } }
 }

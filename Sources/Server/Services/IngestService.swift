@@ -16,6 +16,11 @@ struct IngestService: Service {
         try? await gracefulShutdown()
         logger.info("draining: no new connections; sealing, writing and syncing every batch")
         try await ingest.shutdown()
-        logger.info("drained: every accepted record is in the write-ahead log")
+        let lost = ingest.lostRecords
+        if lost == 0 {
+            logger.info("drained: every accepted record is in the write-ahead log")
+        } else {
+            logger.error("drained, but \(lost) accepted records could not be written to the write-ahead log (see the errors above): they are lost")
+        }
     }
 }
