@@ -5,8 +5,8 @@ import Synchronization
 /// The node's ingest counters, aggregated from every event loop once per tick, with EMA rates
 /// per shard and per source. Read by `/metrics`, `/health` and the control plane.
 ///
-/// Thread-safe. Bounded: at most `maxSources` sources are kept; sources silent for longer than
-/// `sourceExpirySeconds` are forgotten.
+/// Thread-safe. Bounded: at most `maxSources` sources are kept (and each event loop's batcher
+/// tracks at most as many); sources silent for longer than `sourceExpirySeconds` are forgotten.
 public final class IngestStats: Sendable {
     public let maxSources: Int
     public let sourceExpirySeconds: Int64
