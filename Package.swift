@@ -88,6 +88,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // One table per command for its settings: flags, YAML keys, ranges, help and docs.
+        .target(
+            name: "Settings",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
         // `hypha serve`: configuration, the HTTP API, the services under one ServiceGroup.
         .target(
             name: "Server",
@@ -146,7 +152,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "TestSupport",
+                "Server", "Settings", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
