@@ -48,7 +48,7 @@ extension ServeConfiguration {
     /// The coordinator's settings from the serve flags.
     var coordinatorSettings: ControlCoordinator.Settings {
         var s = ControlCoordinator.Settings()
-        s.leaseDuration = .milliseconds(flowLeaseMilliseconds)
+        s.leaseDuration = flowLease
         s.maxTasks = maxTasks
         return s
     }
