@@ -34,7 +34,9 @@ public final class IngestStats: Sendable {
             for (i, c) in listeners.enumerated() where c != ListenerCounters() {
                 s.listeners[ListenerKind(rawValue: i)!, default: ListenerCounters()] += c
             }
-            for (key, delta) in sources {
+            // Hash 0 is the overflow slot of the loops' tables (sources past their bound), not
+            // a source: it must not take one of the `maxSources` places.
+            for (key, delta) in sources where key != SourceTable.overflowHash {
                 if var known = s.sources[key] {
                     known.records += delta.records
                     known.bytes += delta.bytes

@@ -3,9 +3,12 @@ import WAL
 /// Per-event-loop counters per source (host or peer), cheap enough to update per record: a
 /// small direct-mapped cache in front of a dictionary, and names made into Strings only when a
 /// source is first seen. Bounded: past `limit` sources, new ones count under the overflow slot
-/// (slot 0, hash 0); a drain clears the table once it is full or holds 4,096 sources, so that
-/// new sources get slots again in the next second.
+/// (slot 0, ``overflowHash``), which ``IngestStats`` does not keep; a drain clears the table once
+/// it is full or holds 4,096 sources, so that new sources get slots again in the next second.
 struct SourceTable {
+    /// The hash under which the overflow slot is drained.
+    static let overflowHash: UInt64 = 0
+
     struct Entry {
         var hash: UInt64
         var name: String
@@ -16,7 +19,7 @@ struct SourceTable {
         var lastSeen: Int64 = 0
     }
 
-    private(set) var entries: [Entry] = [Entry(hash: 0, name: "(other)", listener: .native)]
+    private(set) var entries: [Entry] = [Entry(hash: overflowHash, name: "(other)", listener: .native)]
     private var index: [UInt64: Int] = [:]
     private var cacheTags = [UInt64](repeating: .max, count: 64)
     private var cacheSlots = [Int](repeating: 0, count: 64)
