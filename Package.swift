@@ -88,17 +88,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // One table per command for its settings: flags, YAML keys, ranges, help and docs.
+        .target(
+            name: "Settings",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
         // `hypha serve`: configuration, the HTTP API, the services under one ServiceGroup.
         .target(
             name: "Server",
             dependencies: [
-                "Platform", "WAL", "Wire", "Ingest", "Control",
+                "Platform", "WAL", "Wire", "Ingest", "Control", "Settings",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -129,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "hypha",
             dependencies: [
-                "Platform", "WAL", "Ingest", "Control", "Server", "Workload", "Bench",
+                "Platform", "WAL", "Ingest", "Control", "Server", "Settings", "Workload", "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -146,7 +151,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "TestSupport",
+                "Server", "Settings", "Control", "Ingest", "WAL", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -4,8 +4,9 @@ public import Wire
 
 /// How much the registry keeps, and for how long.
 ///
-/// The defaults suit one node: 10,000 daemons and 10,000 sources (Ingest itself keeps at most
-/// 10,000 sources), sources forgotten after an hour of silence, disconnected daemons after a day.
+/// The defaults suit one node: 10,000 daemons and 10,000 sources, sources forgotten after an hour
+/// of silence, disconnected daemons after a day. A node bounds its ingest statistics with the same
+/// source limits (`max_sources`, `source_expiry_s`).
 public struct RegistryLimits: Sendable, Equatable {
     /// The most daemons kept. Past it, a new daemon evicts the longest-silent disconnected one,
     /// or the longest-silent connected one when every daemon is connected. At least 1.

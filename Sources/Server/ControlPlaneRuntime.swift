@@ -44,8 +44,7 @@ final class ControlPlaneRuntime: Sendable {
 
     /// Folds the last second's sources (from `snapshot`) into the registry and expires old ones.
     func tick(_ snapshot: IngestStats.Snapshot) {
-        // Slot 0 is the overflow slot of the per-loop source tables, not a source.
-        registry.absorb(sources: snapshot.sources.lazy.filter { $0.key != 0 }.map { SourceRecord($0.value) })
+        registry.absorb(sources: snapshot.sources.values.lazy.map(SourceRecord.init))
     }
 }
 
@@ -53,7 +52,7 @@ extension ServeConfiguration {
     /// The coordinator's settings from the serve flags.
     var coordinatorSettings: ControlCoordinator.Settings {
         var s = ControlCoordinator.Settings()
-        s.leaseDuration = .milliseconds(flowLeaseMilliseconds)
+        s.leaseDuration = flowLease
         s.maxTasks = maxTasks
         return s
     }

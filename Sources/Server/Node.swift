@@ -65,7 +65,7 @@ struct NodeParts {
         wal = try WriteAheadLog.open(dataDirectory: configuration.dataDirectory, options: configuration.wal, logger: logger)
         alerts = try AlertsRuntime(
             rulesPath: configuration.rulesPath, dataDirectory: configuration.dataDirectory, nodeID: configuration.nodeID,
-            evaluationInterval: .seconds(configuration.evaluationIntervalSeconds), logger: logger)
+            evaluationInterval: configuration.evaluationInterval, logger: logger)
         writers = ShardWriters(wal: wal, limits: configuration.limits, threads: configuration.threads, tap: alerts.tap, logger: logger)
         let stats = IngestStats(
             shardCount: wal.shardCount, maxSources: configuration.registry.maxSources,
@@ -73,8 +73,7 @@ struct NodeParts {
         let registry = DaemonRegistry(limits: configuration.registry)
         let control = ControlPlaneRuntime(
             registry: registry, wal: wal, writers: writers, stats: stats, topology: configuration.topology,
-            thresholds: HealthThresholds(
-                offlineAfter: .seconds(configuration.offlineAfterSeconds), degradedLag: .seconds(configuration.degradedLagSeconds)))
+            thresholds: HealthThresholds(offlineAfter: configuration.offlineAfter, degradedLag: configuration.degradedLag))
         self.control = control
         coordinator = try ControlCoordinator(
             store: try FileControlStore(directory: configuration.dataDirectory + "/control/store"),
@@ -83,7 +82,7 @@ struct NodeParts {
         ingest = IngestServer(
             writers: writers, stats: stats, limits: configuration.limits, bindHost: configuration.bindHost,
             ports: configuration.ports, tokens: configuration.tokens, nodeID: configuration.nodeID, observer: registry,
-            control: coordinator, heartbeatMilliseconds: UInt32(configuration.heartbeatIntervalMilliseconds),
+            control: coordinator, heartbeatMilliseconds: UInt32(configuration.heartbeatInterval.clampedNanoseconds / 1_000_000),
             threads: configuration.threads, logger: logger)
     }
 
@@ -101,7 +100,7 @@ struct NodeParts {
             WALService(wal: wal, writers: writers, logger: logger),
             CoordinatorService(coordinator: coordinator),
             AlertsService(
-                control: control, alerts: alerts, interval: .seconds(configuration.evaluationIntervalSeconds),
+                control: control, alerts: alerts, interval: configuration.evaluationInterval,
                 dataDirectory: configuration.dataDirectory, logger: logger),
             IngestService(ingest: ingest, readiness: readiness, logger: logger),
         ]

@@ -2,6 +2,8 @@ import ArgumentParser
 import Glibc
 import WAL
 import Logging
+import Server
+import Settings
 import Workload
 
 struct WAL: ParsableCommand {
@@ -138,10 +140,12 @@ struct StressWriter: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stress-writer",
         abstract: "Append generated syslog batches and print each acknowledged sequence (for tests).",
+        usage: "hypha wal stress-writer [--data <data>] [<options>] [--<WAL setting> <value> ...]",
+        discussion: "The write-ahead log's settings are those of hypha serve:\n\n"
+            + WALOptions.settings.help(defaults: WALOptions()),
         shouldDisplay: false
     )
     @OptionGroup var data: DataDirectoryOption
-    @OptionGroup var wal: WALSettings
     @Option(help: "Batches to append (0 = until killed).") var batches: Int = 0
     @Option(help: "Uncompressed bytes per batch.") var batchBytes: Int = 16384
     @Option(help: "Codec for every batch.") var codec: WALCodec = .lz4
@@ -149,9 +153,13 @@ struct StressWriter: ParsableCommand {
     @Option(help: "Generate this many distinct batches up front and cycle through them (0 = generate every batch; cycling fills large logs quickly).")
     var distinct: Int = 0
     @Flag(help: "Print nothing per batch.") var quiet = false
+    /// The WAL setting flags, read with ``WALOptions/settings``.
+    @Argument(parsing: .allUnrecognized, help: .hidden) var walSettings: [String] = []
 
     func run() throws {
-        let log = try WriteAheadLog.open(dataDirectory: data.directory, options: try wal.options(), logger: .init(label: "hypha"))
+        var options = WALOptions()
+        do { try WALOptions.settings.apply(arguments: walSettings, to: &options) } catch { throw ValidationError("\(error)") }
+        let log = try WriteAheadLog.open(dataDirectory: data.directory, options: options, logger: .init(label: "hypha"))
         var corpus = SyslogCorpus(seed: seed)
         var output = OutputBuffer()
         let prepared = (0 ..< max(0, distinct)).map { _ in corpus.nextBatch(targetBytes: batchBytes) }

@@ -5,8 +5,8 @@ import Synchronization
 /// The node's ingest counters, aggregated from every event loop once per tick, with EMA rates
 /// per shard and per source. Read by `/metrics`, `/health` and the control plane.
 ///
-/// Thread-safe. Bounded: at most `maxSources` sources are kept; sources silent for longer than
-/// `sourceExpirySeconds` are forgotten.
+/// Thread-safe. Bounded: at most `maxSources` sources are kept (and each event loop's batcher
+/// tracks at most as many); sources silent for longer than `sourceExpirySeconds` are forgotten.
 public final class IngestStats: Sendable {
     public let maxSources: Int
     public let sourceExpirySeconds: Int64
@@ -34,7 +34,9 @@ public final class IngestStats: Sendable {
             for (i, c) in listeners.enumerated() where c != ListenerCounters() {
                 s.listeners[ListenerKind(rawValue: i)!, default: ListenerCounters()] += c
             }
-            for (key, delta) in sources {
+            // Hash 0 is the overflow slot of the loops' tables (sources past their bound), not
+            // a source: it must not take one of the `maxSources` places.
+            for (key, delta) in sources where key != SourceTable.overflowHash {
                 if var known = s.sources[key] {
                     known.records += delta.records
                     known.bytes += delta.bytes

@@ -9,7 +9,8 @@ import NIOCore
 /// Encodes decoded records straight into per-shard batch buffers and hands each sealed batch
 /// to its shard's writer: one thread hop per batch. A batch seals at
 /// ``IngestLimits/batchBytes`` or ``IngestLimits/lingerNanoseconds`` after its first record.
-/// Counters are plain integers, published to ``IngestStats`` once a second.
+/// Counters are plain integers, published to ``IngestStats`` once a second. Sources are counted
+/// in a table bounded like the statistics (``IngestStats/maxSources``).
 public struct BatchingSink: RecordSink {
     let writers: [ShardWriter]
     let gate: InFlightGate
@@ -29,7 +30,8 @@ public struct BatchingSink: RecordSink {
     public var now: UInt64 = 0
 
     private var counters = [ListenerCounters](repeating: ListenerCounters(), count: ListenerKind.allCases.count)
-    private var sources = SourceTable()
+    /// This loop's sources, bounded by ``IngestStats/maxSources`` (the `max_sources` setting).
+    private(set) var sources: SourceTable
     private var openSource = 0
     private var rejectLogsThisSecond = 0
 
@@ -40,6 +42,7 @@ public struct BatchingSink: RecordSink {
         self.limits = limits
         self.pool = pool
         self.logger = logger
+        sources = SourceTable(limit: stats.maxSources)
         payloads = ShardedPayloads(shardCount: writers.count)
         for shard in 0 ..< writers.count { payloads.replaceBuffer(shard: shard, with: pool.take()) }
     }

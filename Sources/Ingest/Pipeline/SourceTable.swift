@@ -2,9 +2,13 @@ import Platform
 import WAL
 /// Per-event-loop counters per source (host or peer), cheap enough to update per record: a
 /// small direct-mapped cache in front of a dictionary, and names made into Strings only when a
-/// source is first seen. Bounded: past `limit` sources, new ones count under the overflow slot;
-/// the table is cleared when it has grown large and is drained.
+/// source is first seen. Bounded: past `limit` sources, new ones count under the overflow slot
+/// (slot 0, ``overflowHash``), which ``IngestStats`` does not keep; a drain clears the table once
+/// it is full or holds 4,096 sources, so that new sources get slots again in the next second.
 struct SourceTable {
+    /// The hash under which the overflow slot is drained.
+    static let overflowHash: UInt64 = 0
+
     struct Entry {
         var hash: UInt64
         var name: String
@@ -15,13 +19,21 @@ struct SourceTable {
         var lastSeen: Int64 = 0
     }
 
-    private(set) var entries: [Entry] = [Entry(hash: 0, name: "(other)", listener: .native)]
+    private(set) var entries: [Entry] = [Entry(hash: overflowHash, name: "(other)", listener: .native)]
     private var index: [UInt64: Int] = [:]
     private var cacheTags = [UInt64](repeating: .max, count: 64)
     private var cacheSlots = [Int](repeating: 0, count: 64)
+    /// The most sources with a slot of their own (at least 1).
     let limit: Int
 
-    init(limit: Int = 10_000) { self.limit = limit }
+    /// Clears a drained table holding this many sources.
+    private var clearingPoint: Int { min(limit, 4096) }
+
+    /// A table with room for `limit` sources besides the overflow slot.
+    init(limit: Int) { self.limit = max(1, limit) }
+
+    /// Sources with a slot of their own.
+    var count: Int { entries.count - 1 }
 
     /// The slot of the source with `hash` (named `name` if new).
     mutating func slot(hash: UInt64, name: ByteView, listener: ListenerKind) -> Int {
@@ -30,7 +42,7 @@ struct SourceTable {
         let slot: Int
         if let known = index[hash] {
             slot = known
-        } else if entries.count <= limit {
+        } else if count < limit {
             slot = entries.count
             entries.append(Entry(hash: hash, name: name.string, listener: listener))
             index[hash] = slot
@@ -68,7 +80,7 @@ struct SourceTable {
             entries[i].bytes = 0
             entries[i].rejects = 0
         }
-        if entries.count > 4096 {
+        if count >= clearingPoint {
             entries.removeSubrange(1...)
             index.removeAll()
             for c in cacheTags.indices { cacheTags[c] = .max }
