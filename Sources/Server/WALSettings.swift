@@ -24,7 +24,10 @@ extension WALOptions {
                 help: "Keep at most this much WAL per shard; the oldest closed segments go first."),
             .duration(
                 "retention_hours", \.retention.maxAge, unit: .hours, upTo: 1_000_000, zeroMeans: "keep forever",
-                help: "Delete closed segments whose newest record is older than this."),
+                help: "Delete closed segments written longer ago than this (counted from when the segment was closed, never from the records' own timestamps)."),
+            .duration(
+                "producer_expiry_days", \.retention.producerExpiry, unit: .days, upTo: 36_500, zeroMeans: "never",
+                help: "Forget a producer's deduplication mark once it has sent nothing for this long and none of its batches is left in the shard."),
         ]),
     ])
 
@@ -40,5 +43,11 @@ extension RetentionPolicy {
     var maxAge: Duration? {
         get { maxAgeSeconds.map { .seconds($0) } }
         set { maxAgeSeconds = newValue?.components.seconds }
+    }
+
+    /// ``producerExpirySeconds`` as a `Duration`, as the settings table stores it.
+    var producerExpiry: Duration? {
+        get { producerExpirySeconds.map { .seconds($0) } }
+        set { producerExpirySeconds = newValue?.components.seconds }
     }
 }

@@ -91,6 +91,8 @@ public struct TimeUnit: Sendable {
     public static let seconds = TimeUnit(symbol: "s", one: .seconds(1))
     /// Hours (`h`).
     public static let hours = TimeUnit(symbol: "h", one: .seconds(3600))
+    /// Days (`d`).
+    public static let days = TimeUnit(symbol: "d", one: .seconds(86_400))
 }
 
 // MARK: - Kinds of settings
