@@ -107,16 +107,21 @@ struct NodeParts {
         ]
     }
 
-    /// The HTTP API as a service on its own event loop group.
-    func httpApplication(port: Int, group: MultiThreadedEventLoopGroup, readiness: Readiness) -> some Service {
+    /// The routes of the HTTP API (docs/api.md). Tests drive it in-process, without sockets.
+    func router() -> Router<HyphaRequestContext> {
         let router = Router(context: HyphaRequestContext.self)
         let admin = AdminGuard(token: configuration.adminToken)
         HTTPAPI(ingest: ingest, wal: wal, configuration: configuration, alerts: alerts, coordinator: coordinator).add(to: router)
         ControlAPI(control: control, coordinator: coordinator, alerts: alerts, admin: admin).add(to: router)
         TasksAPI(coordinator: coordinator, admin: admin).add(to: router)
         ConfigAPI(coordinator: coordinator, admin: admin).add(to: router)
-        return Application(
-            router: router,
+        return router
+    }
+
+    /// The HTTP API as a service on its own event loop group.
+    func httpApplication(port: Int, group: MultiThreadedEventLoopGroup, readiness: Readiness) -> some Service {
+        Application(
+            router: router(),
             configuration: .init(address: .hostname(configuration.bindHost, port: port), serverName: "hypha"),
             onServerRunning: { channel in
                 readiness.report(["http": channel.localAddress.map { "\($0.ipAddress ?? ""):\($0.port ?? 0)" } ?? ""])
