@@ -8,11 +8,11 @@ import NIOCore
 /// versioned documents, their history and per-daemon status, and rollouts.
 struct ConfigAPI: Sendable {
     let coordinator: ControlCoordinator
-    let admin: AdminGuard
 
-    func add(to router: Router<HyphaRequestContext>) {
-        router.put("/api/v1/config/{name}") { request, context -> Response in
-            guard admin.allows(request) else { return admin.refusal }
+    /// Adds the reads to `router` and the changes to `admin`, the `/api/v1` group behind the
+    /// admin token.
+    func add(to router: Router<HyphaRequestContext>, admin: RouterGroup<HyphaRequestContext>) {
+        admin.put("config/{name}") { request, context -> Response in
             let name = context.parameters.get("name") ?? ""
             let body = try await request.body.collect(upTo: 2 << 20)
             let put: ConfigPut
@@ -74,8 +74,7 @@ struct ConfigAPI: Sendable {
             }
             return json(.ok, try encode(rollout))
         }
-        router.post("/api/v1/rollouts/{id}/{action}") { request, context -> Response in
-            guard admin.allows(request) else { return admin.refusal }
+        admin.post("rollouts/{id}/{action}") { _, context -> Response in
             let id = context.parameters.get("id") ?? ""
             let action = context.parameters.get("action") ?? ""
             guard ["pause", "resume", "abort"].contains(action) else {

@@ -6,14 +6,14 @@ import Ingest
 import NIOCore
 
 /// The control plane's HTTP API (docs/api.md): health, daemons, topology, alerts, rules.
-/// Mutating endpoints require the admin token (`Authorization: Bearer TOKEN`) when one is set.
 struct ControlAPI: Sendable {
     let control: ControlPlaneRuntime
     let coordinator: ControlCoordinator
     let alerts: AlertsRuntime
-    let admin: AdminGuard
 
-    func add(to router: Router<HyphaRequestContext>) {
+    /// Adds the reads to `router` and the changes to `admin`, the `/api/v1` group behind the
+    /// admin token.
+    func add(to router: Router<HyphaRequestContext>, admin: RouterGroup<HyphaRequestContext>) {
         router.get("/health") { _, _ -> Response in
             json(.ok, try control.health().jsonString())
         }
@@ -39,8 +39,7 @@ struct ControlAPI: Sendable {
         router.get("/api/v1/rules") { _, _ -> Response in
             json(.ok, try encode(RuleList(path: alerts.rulesPath, rules: alerts.engine.rules)))
         }
-        router.post("/api/v1/rules/reload") { request, _ -> Response in
-            guard admin.allows(request) else { return admin.refusal }
+        admin.post("rules/reload") { _, _ -> Response in
             if let problem = alerts.reload() {
                 return json(.badRequest, "{\"error\":\(RecordJSON.quoted(problem)),\"kept\":\"the previous rules\"}")
             }
@@ -49,8 +48,7 @@ struct ControlAPI: Sendable {
         router.get("/api/v1/topology") { _, _ -> Response in
             json(.ok, try encode(TopologyDocument(control.monitor.topology)))
         }
-        router.put("/api/v1/topology") { request, _ -> Response in
-            guard admin.allows(request) else { return admin.refusal }
+        admin.put("topology") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 1 << 20)
             let document: TopologyDocument
             do {

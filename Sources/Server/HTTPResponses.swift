@@ -5,7 +5,7 @@ import Hummingbird
 import Ingest
 import NIOCore
 
-// The pieces every JSON endpoint of the HTTP API shares: bodies, errors, the admin check.
+// The pieces every JSON endpoint of the HTTP API shares: bodies and errors.
 
 func encode(_ value: some Encodable) throws -> String {
     let encoder = JSONEncoder()
@@ -49,17 +49,3 @@ func refusal(_ failure: ControlRequestFailure, _ message: String) -> Response {
 }
 
 func errorBody(_ message: String) -> String { "{\"error\":\(RecordJSON.quoted(message))}" }
-
-/// Checks the admin token of mutating requests (`Authorization: Bearer TOKEN`), when one is set.
-struct AdminGuard: Sendable {
-    let token: String?
-
-    func allows(_ request: Request) -> Bool {
-        guard let token else { return true }
-        return request.headers[.authorization] == "Bearer \(token)"
-    }
-
-    var refusal: Response {
-        json(.unauthorized, #"{"error":"this endpoint needs the admin token: Authorization: Bearer TOKEN"}"#)
-    }
-}

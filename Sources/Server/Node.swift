@@ -110,11 +110,14 @@ struct NodeParts {
     /// The routes of the HTTP API (docs/api.md). Tests drive it in-process, without sockets.
     func router() -> Router<HyphaRequestContext> {
         let router = Router(context: HyphaRequestContext.self)
-        let admin = AdminGuard(token: configuration.adminToken)
+        // Every route that changes state (each PUT and POST under /api/v1/) goes in one group,
+        // behind the admin token when one is configured.
+        let admin = router.group("/api/v1")
+        if let token = configuration.adminToken { admin.add(middleware: AdminTokenMiddleware(token: token)) }
         HTTPAPI(ingest: ingest, wal: wal, configuration: configuration, alerts: alerts, coordinator: coordinator).add(to: router)
-        ControlAPI(control: control, coordinator: coordinator, alerts: alerts, admin: admin).add(to: router)
-        TasksAPI(coordinator: coordinator, admin: admin).add(to: router)
-        ConfigAPI(coordinator: coordinator, admin: admin).add(to: router)
+        ControlAPI(control: control, coordinator: coordinator, alerts: alerts).add(to: router, admin: admin)
+        TasksAPI(coordinator: coordinator).add(to: router, admin: admin)
+        ConfigAPI(coordinator: coordinator).add(to: router, admin: admin)
         return router
     }
 

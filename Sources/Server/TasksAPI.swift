@@ -8,11 +8,11 @@ import NIOCore
 /// and terminate. Every call runs on the control loop and answers once its change is durable.
 struct TasksAPI: Sendable {
     let coordinator: ControlCoordinator
-    let admin: AdminGuard
 
-    func add(to router: Router<HyphaRequestContext>) {
-        router.post("/api/v1/tasks") { request, _ -> Response in
-            guard admin.allows(request) else { return admin.refusal }
+    /// Adds the reads to `router` and the changes to `admin`, the `/api/v1` group behind the
+    /// admin token.
+    func add(to router: Router<HyphaRequestContext>, admin: RouterGroup<HyphaRequestContext>) {
+        admin.post("tasks") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 16 << 20)
             let specs: [TaskSpec]
             let single: Bool
@@ -59,8 +59,7 @@ struct TasksAPI: Sendable {
             }
             return json(.ok, try encode(record))
         }
-        router.post("/api/v1/tasks/{id}/{action}") { request, context -> Response in
-            guard admin.allows(request) else { return admin.refusal }
+        admin.post("tasks/{id}/{action}") { _, context -> Response in
             let id = context.parameters.get("id") ?? ""
             let action = context.parameters.get("action") ?? ""
             guard ["suspend", "resume", "terminate"].contains(action) else {
