@@ -20,7 +20,7 @@ struct AdminTokenMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.headers[.authorization] == expected else {
-            return json(.unauthorized, #"{"error":"this endpoint needs the admin token: Authorization: Bearer TOKEN"}"#)
+            throw APIError(.unauthorized, "this endpoint needs the admin token: Authorization: Bearer TOKEN")
         }
         return try await next(request, context)
     }

@@ -53,6 +53,7 @@ import Testing
             for token in [nil, "wrong", "s3cre", Self.token + "t"] {
                 let response = try await client.send(route.method, route.uri, token: token, body: route.body, contentType: route.contentType)
                 #expect(response.status == .unauthorized && response.errorMessage == Self.refusal, "token \(token ?? "none"): \(response.text)")
+                #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
             }
             #expect(try await client.send(.get, "/api/v1/topology").text == #"{"shards":{}}"#)
             #expect(try await client.send(.get, "/api/v1/tasks").text == #"{"tasks":[],"total":0}"#)

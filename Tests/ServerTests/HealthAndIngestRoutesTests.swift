@@ -10,7 +10,7 @@ import Testing
     @Test func healthIsTheClusterHealthInItsOwnJSON() async throws {
         try await TestNode.run { _, client in
             let response = try await client.send(.get, "/health")
-            #expect(response.status == .ok)
+            #expect(response.status == .ok && response.headers[.contentType]?.hasPrefix("application/json") == true)
             let health = try ClusterHealth(jsonString: response.text)
             #expect(health.shards.map(\.shard) == [0, 1], "both shards: \(response.text)")
             #expect(try health.jsonString() == response.text, "the body is ClusterHealth.jsonString(), byte for byte")
