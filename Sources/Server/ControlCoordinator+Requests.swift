@@ -10,7 +10,7 @@ extension ControlCoordinator {
         do {
             return try await perform(body)
         } catch let error as TaskError {
-            throw APIError(refused: error.kind, error.message)
+            throw APIError(error)
         } catch let error as ConfigError {
             throw APIError(refused: error.kind, error.message)
         }

@@ -13,11 +13,15 @@ struct TasksAPI: Sendable {
     func add(to router: Router<HyphaRequestContext>, admin: RouterGroup<HyphaRequestContext>) {
         admin.post("tasks") { request, _ -> EditedResponse<CreatedTasks> in
             let body = try await request.body.collect(upTo: 16 << 20)
-            let (specs, single) = try TaskRequest.decode(Data(body.readableBytesView))
-            let records = try await coordinator.performRequest { state in
-                try specs.map { spec in try state.tasks.create(spec, now: state.now) }
+            let created: CreatedTasks
+            switch try TaskRequest(body: body) {
+            case .one(let spec):
+                created = .one(try await coordinator.performRequest { state in try state.tasks.create(spec, now: state.now) })
+            case .batch(let specs):
+                let records = try await coordinator.performRequest { state in try state.tasks.create(allOf: specs, now: state.now) }
+                created = .batch(TaskList(tasks: records, total: records.count))
             }
-            return EditedResponse(status: .created, response: single ? .one(records[0]) : .batch(TaskList(tasks: records, total: records.count)))
+            return EditedResponse(status: .created, response: created)
         }
         router.get("/api/v1/tasks") { request, _ -> TaskList in
             let query = request.uri.queryParameters
@@ -63,25 +67,56 @@ struct TasksAPI: Sendable {
     }
 }
 
-/// `POST /api/v1/tasks` takes one task spec, or `{"tasks": [spec, …]}` (up to 10,000).
-enum TaskRequest {
-    struct Many: Decodable { var tasks: [TaskSpec] }
+/// What `POST /api/v1/tasks` takes: one task spec, or `{"tasks": [spec, …]}` with 1 to
+/// 10,000 specs, which are created all or none (``TaskBook/create(allOf:now:)``).
+enum TaskRequest: Decodable, Sendable {
+    case one(TaskSpec)
+    case batch([TaskSpec])
 
-    /// The specs of a request body, and whether it held a single spec.
-    /// - Throws: ``APIError`` `400` saying what is wrong with the body.
-    static func decode(_ data: Data) throws(APIError) -> ([TaskSpec], single: Bool) {
-        let decoder = JSONDecoder()
-        if let many = try? decoder.decode(Many.self, from: data) {
-            guard !many.tasks.isEmpty, many.tasks.count <= 10_000 else {
-                throw APIError(.badRequest, "'tasks' must hold 1 to 10,000 task specs, got \(many.tasks.count)")
-            }
-            return (many.tasks, false)
+    /// The most specs a batch may hold.
+    static let maxBatch = 10_000
+
+    private enum Keys: String, CodingKey {
+        case tasks
+    }
+
+    /// A body with a `tasks` key is a batch; any other body is one spec.
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Keys.self)
+        if container.contains(.tasks) {
+            self = .batch(try container.decode([TaskSpec].self, forKey: .tasks))
+        } else {
+            self = .one(try TaskSpec(from: decoder))
         }
+    }
+
+    /// Decodes a request body.
+    /// - Throws: ``APIError`` `400` saying what is wrong: for a batch, the spec and its field
+    ///   (`tasks[3].kind: …`); for one spec, what a spec looks like and what it lacks.
+    init(body: ByteBuffer) throws(APIError) {
         do {
-            return ([try decoder.decode(TaskSpec.self, from: data)], true)
+            self = try JSONDecoder().decode(TaskRequest.self, from: Data(body.readableBytesView))
+        } catch let error as DecodingError where error.field.hasPrefix("tasks") {
+            throw APIError(.badRequest, "\(error.field): \(error.problem)")
         } catch {
             throw APIError(.badRequest, "expected a task spec {\"kind\":…,\"stream\":…,\"parameters\":{…},\"selector\":{…}} or {\"tasks\":[…]}: \(describe(error))")
         }
+        if case .batch(let specs) = self, !(1 ... Self.maxBatch).contains(specs.count) {
+            throw APIError(.badRequest, "'tasks' must hold 1 to 10,000 task specs, got \(specs.count)")
+        }
+    }
+}
+
+extension APIError {
+    /// The answer to a request the task book refused. An error about a spec of a batch names
+    /// the spec and its field: `tasks[3].parameters.path: path "logs" is not absolute; …`.
+    init(_ error: TaskError) {
+        guard let index = error.index else {
+            self.init(refused: error.kind, error.message)
+            return
+        }
+        let spec = "tasks[\(index)]" + (error.field.map { ".\($0)" } ?? "")
+        self.init(refused: error.kind, "\(spec): \(error.message)")
     }
 }
 

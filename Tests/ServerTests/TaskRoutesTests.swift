@@ -36,6 +36,34 @@ import Testing
     }
 
     @Test(arguments: [
+        (#"{"kind":"tail","stream":"app","parameters":{"path":"logs/*.log"}}"#, 1, #"tasks[1].parameters.path: path "logs/*.log" is not absolute; it must start with /"#),
+        (#"{"kind":"exec","stream":"x"}"#, 3, "tasks[3].parameters.command: an exec task needs parameter command"),
+        (#"{"kind":"ftp","stream":"x"}"#, 0, "tasks[0].kind: Cannot initialize TaskKind from invalid String value ftp"),
+        (#"{"kind":"hostmetrics"}"#, 2, "tasks[2].stream: missing"),
+    ])
+    func aBatchWithOneBadSpecCreatesNothingAndNamesIt(bad: String, at index: Int, error: String) async throws {
+        try await TestNode.run { _, client in
+            var specs = [Self.tail, Self.host, Self.tail, Self.host]
+            specs[index] = bad
+            let response = try await client.send(.post, "/api/v1/tasks", body: #"{"tasks":[\#(specs.joined(separator: ","))]}"#)
+            #expect(response.status == .badRequest && response.errorMessage == error, "\(response.text)")
+            let list = try await client.send(.get, "/api/v1/tasks")
+            #expect(list.text == #"{"tasks":[],"total":0}"#, "all or none: nothing was created: \(list.text)")
+            let next = try await client.send(.post, "/api/v1/tasks", body: Self.host).decoded(TaskRecord.self)
+            #expect(next.id == "t-1", "no serial was used")
+        }
+    }
+
+    @Test func aBatchPastTheTaskLimitCreatesNothing() async throws {
+        try await TestNode.run(configure: { configuration, _ in configuration.maxTasks = 2 }) { _, client in
+            let response = try await client.send(.post, "/api/v1/tasks", body: #"{"tasks":[\#(Self.host),\#(Self.host),\#(Self.host)]}"#)
+            #expect(response.status == .tooManyRequests, "\(response.text)")
+            #expect(response.errorMessage == "this node keeps 0 tasks; 3 more would pass its limit of 2 (terminated tasks are dropped 3600 s after they end)")
+            #expect(try await client.send(.get, "/api/v1/tasks").text == #"{"tasks":[],"total":0}"#, "all or none")
+        }
+    }
+
+    @Test(arguments: [
         (#"{"kind":"tail","stream":"app","parameters":{"path":"logs/*.log"}}"#, #"path "logs/*.log" is not absolute; it must start with /"#),
         (#"{"kind":"hostmetrics","stream":"a b"}"#, #"stream "a b" may only contain A-Z, a-z, 0-9, '.', '_' and '-'"#),
         (#"{"kind":"exec","stream":"x","parameters":{"cmd":"ls"}}"#, "unknown parameter for a exec task: cmd (known: command, interval_seconds)"),
