@@ -49,7 +49,7 @@ import Testing
             Issue.record("four more than fit were created")
         } catch {
             #expect(error.kind == .limit && error.index == nil, "\(error)")
-            #expect(error.message == "this node keeps 1 tasks; 4 more would pass its limit of 4 (terminated tasks are dropped 3600 s after they end)")
+            #expect(error.message == "this node keeps 1 task; 4 more would pass its limit of 4 (terminated tasks are dropped 3600 s after they end)")
         }
         #expect(book.tasks.map(\.id) == ["t-1"] && book.nextSerial == 2 && !book.hasRecordChanges)
         #expect(try book.create(allOf: Self.specs, now: F.t0).map(\.id) == ["t-2", "t-3", "t-4"], "a batch that fits exactly is created")

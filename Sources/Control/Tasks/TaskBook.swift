@@ -295,7 +295,7 @@ public struct TaskBook: Sendable {
         guard records.count + count > maxTasks else { return }
         throw TaskError(
             .limit,
-            "this node keeps \(records.count) tasks; \(count) more would pass its limit of \(maxTasks) (terminated tasks are dropped \(terminatedRetention / 1_000_000_000) s after they end)")
+            "this node keeps \(records.count) task\(records.count == 1 ? "" : "s"); \(count) more would pass its limit of \(maxTasks) (terminated tasks are dropped \(terminatedRetention / 1_000_000_000) s after they end)")
     }
 
     // MARK: Helpers shared by the extensions
