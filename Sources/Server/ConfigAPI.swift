@@ -1,47 +1,32 @@
 import Control
 import Foundation
 import Hummingbird
-import Ingest
 import NIOCore
 
 /// The configuration part of the HTTP API (docs/api.md, "Configuration and rollouts"):
 /// versioned documents, their history and per-daemon status, and rollouts.
 struct ConfigAPI: Sendable {
     let coordinator: ControlCoordinator
-    let admin: AdminGuard
 
-    func add(to router: Router<HyphaRequestContext>) {
-        router.put("/api/v1/config/{name}") { request, context -> Response in
-            guard admin.allows(request) else { return admin.refusal }
+    /// Adds the reads to `router` and the changes to `admin`, the `/api/v1` group behind the
+    /// admin token.
+    func add(to router: Router<HyphaRequestContext>, admin: RouterGroup<HyphaRequestContext>) {
+        admin.put("config/{name}") { request, context -> EditedResponse<ConfigPutReply> in
             let name = context.parameters.get("name") ?? ""
             let body = try await request.body.collect(upTo: 2 << 20)
-            let put: ConfigPut
-            do {
-                put = try ConfigPut(request: request, body: Data(body.readableBytesView))
-            } catch {
-                return json(.badRequest, errorBody("\(error)"))
+            let put = try ConfigPut(request: request, body: Data(body.readableBytesView))
+            let update = try await coordinator.performRequest { state -> ConfigUpdate in
+                let update = try state.configs.put(
+                    name: name, content: put.content, selector: put.selector, rollout: put.rollout, comment: put.comment,
+                    online: Array(state.online.values), now: state.now)
+                state.send(update.commands)
+                return update
             }
-            let outcome = try await coordinator.perform { state -> Result<ConfigUpdate, ConfigError> in
-                do throws(ConfigError) {
-                    let update = try state.configs.put(
-                        name: name, content: put.content, selector: put.selector, rollout: put.rollout, comment: put.comment,
-                        online: Array(state.online.values), now: state.now)
-                    state.send(update.commands)
-                    return .success(update)
-                } catch {
-                    return .failure(error)
-                }
-            }
-            switch outcome {
-            case .success(let update):
-                let reply = ConfigPutReply(document: update.document, rollout: update.rollout, unchanged: update.unchanged)
-                return json(update.unchanged ? .ok : .created, try encode(reply))
-            case .failure(let error):
-                return refusal(error.kind, error.message)
-            }
+            let reply = ConfigPutReply(document: update.document, rollout: update.rollout, unchanged: update.unchanged)
+            return EditedResponse(status: update.unchanged ? .ok : .created, response: reply)
         }
-        router.get("/api/v1/config") { _, _ -> Response in
-            let list = try await coordinator.perform { state in
+        router.get("/api/v1/config") { _, _ -> ConfigList in
+            let summaries = try await coordinator.perform { state in
                 state.configs.names.map { name in
                     ConfigSummary(
                         name: name, current: state.configs.current(name)?.version,
@@ -49,9 +34,9 @@ struct ConfigAPI: Sendable {
                         versions: state.configs.history(name)?.count ?? 0)
                 }
             }
-            return json(.ok, try encode(["configs": list]))
+            return ConfigList(configs: summaries)
         }
-        router.get("/api/v1/config/{name}") { _, context -> Response in
+        router.get("/api/v1/config/{name}") { _, context -> ConfigDetail in
             let name = context.parameters.get("name") ?? ""
             let detail = try await coordinator.perform { state -> ConfigDetail? in
                 guard let history = state.configs.history(name) else { return nil }
@@ -60,43 +45,34 @@ struct ConfigAPI: Sendable {
                     lastKnownGood: state.configs.lastKnownGood(name)?.version, versions: history,
                     daemons: state.configs.daemonStates(forName: name))
             }
-            guard let detail else { return json(.notFound, errorBody("no configuration named \(name)")) }
-            return json(.ok, try encode(detail))
+            guard let detail else { throw APIError(.notFound, "no configuration named \(name)") }
+            return detail
         }
-        router.get("/api/v1/rollouts") { _, _ -> Response in
-            let rollouts = try await coordinator.perform { $0.configs.rollouts }
-            return json(.ok, try encode(["rollouts": rollouts]))
+        router.get("/api/v1/rollouts") { _, _ -> RolloutList in
+            RolloutList(rollouts: try await coordinator.perform { $0.configs.rollouts })
         }
-        router.get("/api/v1/rollouts/{id}") { _, context -> Response in
+        router.get("/api/v1/rollouts/{id}") { _, context -> JSONReply<Rollout> in
             let id = context.parameters.get("id") ?? ""
             guard let rollout = try await coordinator.perform({ $0.configs.rollout(id) }) else {
-                return json(.notFound, errorBody("no rollout \(id)"))
+                throw APIError(.notFound, "no rollout \(id)")
             }
-            return json(.ok, try encode(rollout))
+            return JSONReply(rollout)
         }
-        router.post("/api/v1/rollouts/{id}/{action}") { request, context -> Response in
-            guard admin.allows(request) else { return admin.refusal }
+        admin.post("rollouts/{id}/{action}") { _, context -> JSONReply<Rollout> in
             let id = context.parameters.get("id") ?? ""
             let action = context.parameters.get("action") ?? ""
             guard ["pause", "resume", "abort"].contains(action) else {
-                return json(.notFound, errorBody("unknown action '\(action)': use pause, resume or abort"))
+                throw APIError(.notFound, "unknown action '\(action)': use pause, resume or abort")
             }
-            let outcome = try await coordinator.perform { state -> Result<Rollout, ConfigError> in
-                do throws(ConfigError) {
-                    switch action {
-                    case "pause": try state.configs.pause(id, now: state.now)
-                    case "resume": state.send(try state.configs.resume(id, now: state.now))
-                    default: state.send(try state.configs.abort(id, now: state.now))
-                    }
-                    return .success(state.configs.rollout(id)!)
-                } catch {
-                    return .failure(error)
+            let rollout = try await coordinator.performRequest { state -> Rollout in
+                switch action {
+                case "pause": try state.configs.pause(id, now: state.now)
+                case "resume": state.send(try state.configs.resume(id, now: state.now))
+                default: state.send(try state.configs.abort(id, now: state.now))
                 }
+                return state.configs.rollout(id)!
             }
-            switch outcome {
-            case .success(let rollout): return json(.ok, try encode(rollout))
-            case .failure(let error): return refusal(error.kind, error.message)
-            }
+            return JSONReply(rollout)
         }
     }
 }
@@ -119,11 +95,13 @@ struct ConfigPut {
         var comment: String?
     }
 
-    init(request: Request, body: Data) throws {
+    /// Reads the request.
+    /// - Throws: ``APIError`` `400` naming what is wrong with the envelope or a query parameter.
+    init(request: Request, body: Data) throws(APIError) {
         if request.headers[.contentType]?.hasPrefix("application/json") == true {
             let envelope: Envelope
             do { envelope = try JSONDecoder().decode(Envelope.self, from: body) } catch {
-                throw RequestError("expected {\"content\": \"…\", \"selector\": {…}, \"rollout\": {…}, \"comment\": \"…\"}: \(describe(error)); send the document itself with another Content-Type")
+                throw APIError(.badRequest, "expected {\"content\": \"…\", \"selector\": {…}, \"rollout\": {…}, \"comment\": \"…\"}: \(describe(error)); send the document itself with another Content-Type")
             }
             content = Array(envelope.content.utf8)
             selector = envelope.selector ?? DaemonSelector()
@@ -136,15 +114,15 @@ struct ConfigPut {
         if let labels = query.get("labels") {
             for pair in labels.split(separator: ",") {
                 let kv = pair.split(separator: "=", maxSplits: 1)
-                guard kv.count == 2 else { throw RequestError("labels must look like labels=env=prod,tier=web; got '\(pair)'") }
+                guard kv.count == 2 else { throw APIError(.badRequest, "labels must look like labels=env=prod,tier=web; got '\(pair)'") }
                 selector.labels[String(kv[0])] = String(kv[1])
             }
         }
         selector.region = query.get("region")
         comment = query.get("comment") ?? ""
-        func number(_ key: String) throws -> Double? {
+        func number(_ key: String) throws(APIError) -> Double? {
             guard let text = query.get(key) else { return nil }
-            guard let v = Double(text) else { throw RequestError("\(key) must be a number, got '\(text)'") }
+            guard let v = Double(text) else { throw APIError(.badRequest, "\(key) must be a number, got '\(text)'") }
             return v
         }
         let keys = ["batch_size", "batch_percent", "gate_seconds", "max_failure_percent", "apply_timeout_seconds"]
@@ -160,14 +138,19 @@ struct ConfigPut {
 }
 
 /// The answer to a PUT: the version (new, or the latest when unchanged) and its rollout.
-struct ConfigPutReply: Encodable {
+struct ConfigPutReply: ResponseEncodable, Sendable {
     let document: ConfigDocument
     let rollout: Rollout?
     let unchanged: Bool
 }
 
+/// `GET /api/v1/config`.
+struct ConfigList: ResponseEncodable, Sendable {
+    let configs: [ConfigSummary]
+}
+
 /// One entry of `GET /api/v1/config`.
-struct ConfigSummary: Encodable {
+struct ConfigSummary: Encodable, Sendable {
     let name: String
     let current: UInt64?
     let lastKnownGood: UInt64?
@@ -180,7 +163,7 @@ struct ConfigSummary: Encodable {
 }
 
 /// `GET /api/v1/config/{name}`: history, and where each daemon is with it.
-struct ConfigDetail: Encodable {
+struct ConfigDetail: ResponseEncodable, Sendable {
     let name: String
     let current: UInt64?
     let lastKnownGood: UInt64?
@@ -191,4 +174,9 @@ struct ConfigDetail: Encodable {
         case name, current, versions, daemons
         case lastKnownGood = "last_known_good"
     }
+}
+
+/// `GET /api/v1/rollouts`.
+struct RolloutList: ResponseEncodable, Sendable {
+    let rollouts: [Rollout]
 }

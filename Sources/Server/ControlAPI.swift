@@ -1,98 +1,87 @@
-import WAL
 import Control
 import Foundation
 import Hummingbird
-import Ingest
 import NIOCore
 
 /// The control plane's HTTP API (docs/api.md): health, daemons, topology, alerts, rules.
-/// Mutating endpoints require the admin token (`Authorization: Bearer TOKEN`) when one is set.
 struct ControlAPI: Sendable {
     let control: ControlPlaneRuntime
     let coordinator: ControlCoordinator
     let alerts: AlertsRuntime
-    let admin: AdminGuard
 
-    func add(to router: Router<HyphaRequestContext>) {
-        router.get("/health") { _, _ -> Response in
-            json(.ok, try control.health().jsonString())
+    /// Adds the reads to `router` and the changes to `admin`, the `/api/v1` group behind the
+    /// admin token.
+    func add(to router: Router<HyphaRequestContext>, admin: RouterGroup<HyphaRequestContext>) {
+        router.get("/health") { _, _ in
+            JSONReply(control.health())
         }
-        router.get("/api/v1/daemons") { _, _ -> Response in
-            let health = control.health()
-            let sources = control.registry.sources()
-            let body = try encode(DaemonList(daemons: health.daemons, sources: sources))
-            return json(.ok, body)
+        router.get("/api/v1/daemons") { _, _ in
+            DaemonList(daemons: control.health().daemons, sources: control.registry.sources())
         }
-        router.get("/api/v1/daemons/{id}") { _, context -> Response in
+        router.get("/api/v1/daemons/{id}") { _, context -> DaemonDetail in
             let id = context.parameters.get("id") ?? ""
             guard let record = control.registry.daemon(id: id), let health = control.health().daemon(id) else {
-                return json(.notFound, errorBody("no daemon \(id)"))
+                throw APIError(.notFound, "no daemon \(id)")
             }
             let (tasks, configs) = try await coordinator.perform { state in
                 (state.tasks.tasks(heldBy: id), state.configs.daemonStates(id))
             }
-            return json(.ok, try encode(DaemonDetail(health: health, record: record, tasks: tasks, configs: configs)))
+            return DaemonDetail(health: health, record: record, tasks: tasks, configs: configs)
         }
-        router.get("/api/v1/alerts") { _, _ -> Response in
-            json(.ok, try encode(AlertList(alerts: alerts.engine.activeAlerts)))
+        router.get("/api/v1/alerts") { _, _ in
+            AlertList(alerts: alerts.engine.activeAlerts)
         }
-        router.get("/api/v1/rules") { _, _ -> Response in
-            json(.ok, try encode(RuleList(path: alerts.rulesPath, rules: alerts.engine.rules)))
+        router.get("/api/v1/rules") { _, _ in
+            RuleList(path: alerts.rulesPath, rules: alerts.engine.rules)
         }
-        router.post("/api/v1/rules/reload") { request, _ -> Response in
-            guard admin.allows(request) else { return admin.refusal }
+        admin.post("rules/reload") { _, _ -> RuleList in
             if let problem = alerts.reload() {
-                return json(.badRequest, "{\"error\":\(RecordJSON.quoted(problem)),\"kept\":\"the previous rules\"}")
+                throw APIError(.badRequest, body: .init(error: problem, kept: "the previous rules"))
             }
-            return json(.ok, try encode(RuleList(path: alerts.rulesPath, rules: alerts.engine.rules)))
+            return RuleList(path: alerts.rulesPath, rules: alerts.engine.rules)
         }
-        router.get("/api/v1/topology") { _, _ -> Response in
-            json(.ok, try encode(TopologyDocument(control.monitor.topology)))
+        router.get("/api/v1/topology") { _, _ in
+            TopologyDocument(control.monitor.topology)
         }
-        router.put("/api/v1/topology") { request, _ -> Response in
-            guard admin.allows(request) else { return admin.refusal }
+        admin.put("topology") { request, _ -> TopologyDocument in
             let body = try await request.body.collect(upTo: 1 << 20)
-            let document: TopologyDocument
-            do {
-                document = try JSONDecoder().decode(TopologyDocument.self, from: Data(body.readableBytesView))
-            } catch {
-                return json(.badRequest, #"{"error":"expected {\"shards\":{\"0\":\"region\",...}}"}"#)
+            guard let document = try? JSONDecoder().decode(TopologyDocument.self, from: Data(body.readableBytesView)) else {
+                throw APIError(.badRequest, #"expected {"shards":{"0":"region",...}}"#)
             }
             guard let topology = document.topology else {
-                return json(.badRequest, #"{"error":"shard keys must be shard numbers"}"#)
+                throw APIError(.badRequest, "shard keys must be shard numbers")
             }
             do {
                 try topology.validate(shardCount: control.shardCount)
             } catch {
-                return json(.badRequest, errorBody("\(error)"))
+                throw APIError(.badRequest, "\(error)")
             }
             control.monitor.topology = topology
-            return json(.ok, try encode(TopologyDocument(topology)))
+            return TopologyDocument(topology)
         }
     }
-
 }
 
 /// `GET /api/v1/daemons`.
-struct DaemonList: Encodable {
+struct DaemonList: ResponseEncodable, Sendable {
     let daemons: [DaemonHealth]
     let sources: [SourceRecord]
 }
 
 /// `GET /api/v1/alerts`.
-struct AlertList: Encodable {
+struct AlertList: ResponseEncodable, Sendable {
     let alerts: [ActiveAlert]
 }
 
-/// `GET /api/v1/rules`.
-struct RuleList: Encodable {
+/// `GET /api/v1/rules` and `POST /api/v1/rules/reload`.
+struct RuleList: ResponseEncodable, Sendable {
     let path: String?
     let rules: [AlertRule]
 }
 
 /// `GET /api/v1/daemons/{id}`: its health, what the registry knows, the tasks it holds and
 /// where it is with each configuration.
-struct DaemonDetail: Encodable {
+struct DaemonDetail: ResponseEncodable, Sendable {
     let health: DaemonHealth
     let record: DaemonRecord
     let tasks: [TaskRecord]
@@ -100,7 +89,7 @@ struct DaemonDetail: Encodable {
 }
 
 /// The topology on the wire: `{"shards":{"0":"eu-west","1":"us-east"}}`.
-struct TopologyDocument: Codable {
+struct TopologyDocument: ResponseCodable, Sendable {
     var shards: [String: String]
 
     init(_ topology: Topology) {

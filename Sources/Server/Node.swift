@@ -106,16 +106,24 @@ struct NodeParts {
         ]
     }
 
+    /// The routes of the HTTP API (docs/api.md). Tests drive it in-process, without sockets.
+    func router() -> Router<HyphaRequestContext> {
+        let router = Router(context: HyphaRequestContext.self)
+        // Every route that changes state (each PUT and POST under /api/v1/) goes in one group,
+        // behind the admin token when one is configured.
+        let admin = router.group("/api/v1")
+        if let token = configuration.adminToken { admin.add(middleware: AdminTokenMiddleware(token: token)) }
+        HTTPAPI(ingest: ingest, wal: wal, configuration: configuration, alerts: alerts, coordinator: coordinator).add(to: router)
+        ControlAPI(control: control, coordinator: coordinator, alerts: alerts).add(to: router, admin: admin)
+        TasksAPI(coordinator: coordinator).add(to: router, admin: admin)
+        ConfigAPI(coordinator: coordinator).add(to: router, admin: admin)
+        return router
+    }
+
     /// The HTTP API as a service on its own event loop group.
     func httpApplication(port: Int, group: MultiThreadedEventLoopGroup, readiness: Readiness) -> some Service {
-        let router = Router(context: HyphaRequestContext.self)
-        let admin = AdminGuard(token: configuration.adminToken)
-        HTTPAPI(ingest: ingest, wal: wal, configuration: configuration, alerts: alerts, coordinator: coordinator).add(to: router)
-        ControlAPI(control: control, coordinator: coordinator, alerts: alerts, admin: admin).add(to: router)
-        TasksAPI(coordinator: coordinator, admin: admin).add(to: router)
-        ConfigAPI(coordinator: coordinator, admin: admin).add(to: router)
-        return Application(
-            router: router,
+        Application(
+            router: router(),
             configuration: .init(address: .hostname(configuration.bindHost, port: port), serverName: "hypha"),
             onServerRunning: { channel in
                 readiness.report(["http": channel.localAddress.map { "\($0.ipAddress ?? ""):\($0.port ?? 0)" } ?? ""])

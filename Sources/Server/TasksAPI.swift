@@ -1,115 +1,140 @@
 import Control
 import Foundation
 import Hummingbird
-import Ingest
 import NIOCore
 
 /// The tasks part of the HTTP API (docs/api.md, "Tasks"): create, list, show, suspend, resume
 /// and terminate. Every call runs on the control loop and answers once its change is durable.
 struct TasksAPI: Sendable {
     let coordinator: ControlCoordinator
-    let admin: AdminGuard
 
-    func add(to router: Router<HyphaRequestContext>) {
-        router.post("/api/v1/tasks") { request, _ -> Response in
-            guard admin.allows(request) else { return admin.refusal }
+    /// Adds the reads to `router` and the changes to `admin`, the `/api/v1` group behind the
+    /// admin token.
+    func add(to router: Router<HyphaRequestContext>, admin: RouterGroup<HyphaRequestContext>) {
+        admin.post("tasks") { request, _ -> EditedResponse<CreatedTasks> in
             let body = try await request.body.collect(upTo: 16 << 20)
-            let specs: [TaskSpec]
-            let single: Bool
-            do {
-                (specs, single) = try TaskRequest.decode(Data(body.readableBytesView))
-            } catch {
-                return json(.badRequest, errorBody("\(error)"))
+            let created: CreatedTasks
+            switch try TaskRequest(body: body) {
+            case .one(let spec):
+                created = .one(try await coordinator.performRequest { state in try state.tasks.create(spec, now: state.now) })
+            case .batch(let specs):
+                let records = try await coordinator.performRequest { state in try state.tasks.create(allOf: specs, now: state.now) }
+                created = .batch(TaskList(tasks: records, total: records.count))
             }
-            let created = try await coordinator.perform { state -> Result<[TaskRecord], TaskError> in
-                var records: [TaskRecord] = []
-                for spec in specs {
-                    do throws(TaskError) { records.append(try state.tasks.create(spec, now: state.now)) } catch { return .failure(error) }
-                }
-                return .success(records)
-            }
-            switch created {
-            case .success(let records):
-                return single ? json(.created, try encode(records[0])) : json(.created, try encode(TaskList(tasks: records, total: records.count)))
-            case .failure(let error):
-                return refusal(error.kind, error.message)
-            }
+            return EditedResponse(status: .created, response: created)
         }
-        router.get("/api/v1/tasks") { request, _ -> Response in
+        router.get("/api/v1/tasks") { request, _ -> TaskList in
             let query = request.uri.queryParameters
             let wantedState = query.get("state").flatMap(TaskState.init(rawValue:))
             if let s = query.get("state"), wantedState == nil {
-                return json(.badRequest, errorBody("unknown state '\(s)': use pending, running, suspending, suspended, terminating or terminated"))
+                throw APIError(.badRequest, "unknown state '\(s)': use pending, running, suspending, suspended, terminating or terminated")
             }
             let daemon = query.get("daemon")
             let limit = min(max(Int(query.get("limit") ?? "") ?? 1000, 1), 100_000)
             let offset = max(Int(query.get("offset") ?? "") ?? 0, 0)
-            let list = try await coordinator.perform { state -> TaskList in
+            return try await coordinator.perform { state -> TaskList in
                 let all = daemon.map { state.tasks.tasks(heldBy: $0) } ?? state.tasks.tasks
                 let matching = wantedState.map { s in all.filter { $0.state == s } } ?? all
                 let page = Array(matching.dropFirst(offset).prefix(limit))
                 return TaskList(tasks: page, total: matching.count)
             }
-            return json(.ok, try encode(list))
         }
-        router.get("/api/v1/tasks/{id}") { _, context -> Response in
+        router.get("/api/v1/tasks/{id}") { _, context -> JSONReply<TaskRecord> in
             let id = context.parameters.get("id") ?? ""
             guard let record = try await coordinator.perform({ $0.tasks.task(id) }) else {
-                return json(.notFound, errorBody("no task \(id)"))
+                throw APIError(.notFound, "no task \(id)")
             }
-            return json(.ok, try encode(record))
+            return JSONReply(record)
         }
-        router.post("/api/v1/tasks/{id}/{action}") { request, context -> Response in
-            guard admin.allows(request) else { return admin.refusal }
+        admin.post("tasks/{id}/{action}") { _, context -> EditedResponse<JSONReply<TaskRecord>> in
             let id = context.parameters.get("id") ?? ""
             let action = context.parameters.get("action") ?? ""
             guard ["suspend", "resume", "terminate"].contains(action) else {
-                return json(.notFound, errorBody("unknown action '\(action)': use suspend, resume or terminate"))
+                throw APIError(.notFound, "unknown action '\(action)': use suspend, resume or terminate")
             }
-            let outcome = try await coordinator.perform { state -> Result<TaskRecord, TaskError> in
-                do throws(TaskError) {
-                    let commands: [TaskCommand]
-                    switch action {
-                    case "suspend": commands = try state.tasks.suspend(id, now: state.now)
-                    case "resume": commands = try state.tasks.resume(id, now: state.now)
-                    default: commands = try state.tasks.terminate(id, now: state.now)
-                    }
-                    state.send(commands)
-                    return .success(state.tasks.task(id)!)
-                } catch {
-                    return .failure(error)
+            let record = try await coordinator.performRequest { state -> TaskRecord in
+                let commands: [TaskCommand]
+                switch action {
+                case "suspend": commands = try state.tasks.suspend(id, now: state.now)
+                case "resume": commands = try state.tasks.resume(id, now: state.now)
+                default: commands = try state.tasks.terminate(id, now: state.now)
                 }
+                state.send(commands)
+                return state.tasks.task(id)!
             }
-            switch outcome {
-            case .success(let record): return json(.accepted, try encode(record))
-            case .failure(let error): return refusal(error.kind, error.message)
-            }
+            return EditedResponse(status: .accepted, response: JSONReply(record))
         }
     }
 }
 
-/// `POST /api/v1/tasks` takes one task spec, or `{"tasks": [spec, …]}` (up to 10,000).
-enum TaskRequest {
-    struct Many: Decodable { var tasks: [TaskSpec] }
+/// What `POST /api/v1/tasks` takes: one task spec, or `{"tasks": [spec, …]}` with 1 to
+/// 10,000 specs, which are created all or none (``TaskBook/create(allOf:now:)``).
+enum TaskRequest: Decodable, Sendable {
+    case one(TaskSpec)
+    case batch([TaskSpec])
 
-    static func decode(_ data: Data) throws -> ([TaskSpec], single: Bool) {
-        let decoder = JSONDecoder()
-        if let many = try? decoder.decode(Many.self, from: data) {
-            guard !many.tasks.isEmpty, many.tasks.count <= 10_000 else {
-                throw RequestError("'tasks' must hold 1 to 10,000 task specs, got \(many.tasks.count)")
-            }
-            return (many.tasks, false)
+    /// The most specs a batch may hold.
+    static let maxBatch = 10_000
+
+    private enum Keys: String, CodingKey {
+        case tasks
+    }
+
+    /// A body with a `tasks` key is a batch; any other body is one spec.
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Keys.self)
+        if container.contains(.tasks) {
+            self = .batch(try container.decode([TaskSpec].self, forKey: .tasks))
+        } else {
+            self = .one(try TaskSpec(from: decoder))
         }
+    }
+
+    /// Decodes a request body.
+    /// - Throws: ``APIError`` `400` saying what is wrong: for a batch, the spec and its field
+    ///   (`tasks[3].kind: …`); for one spec, what a spec looks like and what it lacks.
+    init(body: ByteBuffer) throws(APIError) {
         do {
-            return ([try decoder.decode(TaskSpec.self, from: data)], true)
+            self = try JSONDecoder().decode(TaskRequest.self, from: Data(body.readableBytesView))
+        } catch let error as DecodingError where error.field.hasPrefix("tasks") {
+            throw APIError(.badRequest, "\(error.field): \(error.problem)")
         } catch {
-            throw RequestError("expected a task spec {\"kind\":…,\"stream\":…,\"parameters\":{…},\"selector\":{…}} or {\"tasks\":[…]}: \(describe(error))")
+            throw APIError(.badRequest, "expected a task spec {\"kind\":…,\"stream\":…,\"parameters\":{…},\"selector\":{…}} or {\"tasks\":[…]}: \(describe(error))")
+        }
+        if case .batch(let specs) = self, !(1 ... Self.maxBatch).contains(specs.count) {
+            throw APIError(.badRequest, "'tasks' must hold 1 to 10,000 task specs, got \(specs.count)")
         }
     }
 }
 
-/// `GET /api/v1/tasks`.
-struct TaskList: Encodable {
+extension APIError {
+    /// The answer to a request the task book refused. An error about a spec of a batch names
+    /// the spec and its field: `tasks[3].parameters.path: path "logs" is not absolute; …`.
+    init(_ error: TaskError) {
+        guard let index = error.index else {
+            self.init(refused: error.kind, error.message)
+            return
+        }
+        let spec = "tasks[\(index)]" + (error.field.map { ".\($0)" } ?? "")
+        self.init(refused: error.kind, "\(spec): \(error.message)")
+    }
+}
+
+/// The answer to `POST /api/v1/tasks`: the record of a single spec, or the list of a batch.
+enum CreatedTasks: ResponseEncodable, Sendable {
+    case one(TaskRecord)
+    case batch(TaskList)
+
+    func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .one(let record): try record.encode(to: encoder)
+        case .batch(let list): try list.encode(to: encoder)
+        }
+    }
+}
+
+/// `GET /api/v1/tasks`, and the answer to a batch `POST /api/v1/tasks`.
+struct TaskList: ResponseEncodable, Sendable {
     let tasks: [TaskRecord]
     let total: Int
 }

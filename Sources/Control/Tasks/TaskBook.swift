@@ -28,8 +28,8 @@ public struct TaskBook: Sendable {
     /// How long a lease lasts without renewal, in nanoseconds (default in the runtime: 10 s).
     /// A change applies to leases granted or renewed from then on.
     public var leaseDuration: Int64
-    /// The most tasks the book keeps, terminated ones included; ``create(_:now:)`` beyond it
-    /// is a ``ControlRequestFailure/limit`` error.
+    /// The most tasks the book keeps, terminated ones included; ``create(_:now:)`` or
+    /// ``create(allOf:now:)`` beyond it is a ``ControlRequestFailure/limit`` error.
     public let maxTasks: Int
     /// How long a terminated task stays visible before ``tick(now:)`` drops it, in nanoseconds.
     public let terminatedRetention: Int64
@@ -177,16 +177,37 @@ public struct TaskBook: Sendable {
     ///   ``ControlRequestFailure/limit`` when the book holds ``maxTasks`` tasks.
     public mutating func create(_ spec: TaskSpec, now: Int64) throws(TaskError) -> TaskRecord {
         let spec = try spec.validated()
-        guard records.count < maxTasks else {
-            throw TaskError(.limit, "this node already keeps \(records.count) tasks, its limit; terminated tasks are dropped \(terminatedRetention / 1_000_000_000) s after they end")
+        try checkRoom(for: 1)
+        return add(spec, now: now)
+    }
+
+    /// Adds every task of a batch, pending, or none of them.
+    ///
+    /// Every spec is validated, and the room for all of them checked, before anything
+    /// changes: when the batch is refused, the book is as it was (no record, no serial used,
+    /// nothing to persist).
+    /// - Returns: the new records, in the order of `specs` (their specs are the validated ones).
+    /// - Throws: ``ControlRequestFailure/invalid`` for the first invalid spec, with its
+    ///   ``TaskError/index`` in `specs` (see ``TaskSpec/validated()``);
+    ///   ``ControlRequestFailure/limit`` when the book cannot keep them all under ``maxTasks``.
+    /// - Complexity: O(n) for n specs.
+    public mutating func create(allOf specs: [TaskSpec], now: Int64) throws(TaskError) -> [TaskRecord] {
+        var valid: [TaskSpec] = []
+        valid.reserveCapacity(specs.count)
+        for (index, spec) in specs.enumerated() {
+            do {
+                valid.append(try spec.validated())
+            } catch {
+                var error = error
+                error.index = index
+                throw error
+            }
         }
-        let serial = nextSerial
-        nextSerial += 1
-        let record = TaskRecord(serial: serial, spec: spec, createdAt: now)
-        records[serial] = record
-        enqueue(serial, spec.selector)
-        changedRecords.insert(serial)
-        return record
+        try checkRoom(for: valid.count)
+        var created: [TaskRecord] = []
+        created.reserveCapacity(valid.count)
+        for spec in valid { created.append(add(spec, now: now)) }
+        return created
     }
 
     /// Asks for a task to stop, keeping its checkpoint.
@@ -256,6 +277,25 @@ public struct TaskBook: Sendable {
         case .terminated:
             throw .conflict("task \(id) is already terminated")
         }
+    }
+
+    /// Stores a validated spec as a new pending task.
+    private mutating func add(_ spec: TaskSpec, now: Int64) -> TaskRecord {
+        let serial = nextSerial
+        nextSerial += 1
+        let record = TaskRecord(serial: serial, spec: spec, createdAt: now)
+        records[serial] = record
+        enqueue(serial, spec.selector)
+        changedRecords.insert(serial)
+        return record
+    }
+
+    /// Refuses (``ControlRequestFailure/limit``) unless `count` more tasks fit under ``maxTasks``.
+    private func checkRoom(for count: Int) throws(TaskError) {
+        guard records.count + count > maxTasks else { return }
+        throw TaskError(
+            .limit,
+            "this node keeps \(records.count) task\(records.count == 1 ? "" : "s"); \(count) more would pass its limit of \(maxTasks) (terminated tasks are dropped \(terminatedRetention / 1_000_000_000) s after they end)")
     }
 
     // MARK: Helpers shared by the extensions

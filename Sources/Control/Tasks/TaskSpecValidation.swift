@@ -24,32 +24,33 @@ extension TaskSpec {
     ///
     /// Parameters a kind does not know are an error naming them; values are at most
     /// ``maxParameterBytes``.
-    /// - Throws: ``TaskError`` of kind ``ControlRequestFailure/invalid``; its message names the field.
+    /// - Throws: ``TaskError`` of kind ``ControlRequestFailure/invalid``; its message names the
+    ///   field, and its ``TaskError/field`` is the field's path (`parameters.path`).
     public func validated() throws(TaskError) -> TaskSpec {
         var spec = self
         try Self.checkStream(stream)
         if selector.labels.count > Self.maxSelectorLabels {
-            throw .invalid("selector has \(selector.labels.count) labels; at most \(Self.maxSelectorLabels)")
+            throw .invalid("selector.labels", "selector has \(selector.labels.count) labels; at most \(Self.maxSelectorLabels)")
         }
-        if let region = selector.region, region.isEmpty { throw .invalid("selector region is empty; leave it out to mean any region") }
+        if let region = selector.region, region.isEmpty { throw .invalid("selector.region", "selector region is empty; leave it out to mean any region") }
         let known = Self.knownParameters(kind)
         let unknown = parameters.keys.filter { !known.contains($0) }.sorted()
         if !unknown.isEmpty {
-            throw .invalid("unknown parameter\(unknown.count == 1 ? "" : "s") for a \(kind.rawValue) task: \(unknown.joined(separator: ", ")) (known: \(known.sorted().joined(separator: ", ")))")
+            throw .invalid("parameters", "unknown parameter\(unknown.count == 1 ? "" : "s") for a \(kind.rawValue) task: \(unknown.joined(separator: ", ")) (known: \(known.sorted().joined(separator: ", ")))")
         }
         for (key, value) in parameters where value.utf8.count > Self.maxParameterBytes {
-            throw .invalid("parameter \(key) is \(value.utf8.count) bytes; at most \(Self.maxParameterBytes)")
+            throw .invalid("parameters.\(key)", "parameter \(key) is \(value.utf8.count) bytes; at most \(Self.maxParameterBytes)")
         }
         switch kind {
         case .tail:
-            guard let path = parameters["path"], !path.isEmpty else { throw .invalid("a tail task needs parameter path (an absolute file path or glob)") }
-            guard path.hasPrefix("/") else { throw .invalid("path \"\(path)\" is not absolute; it must start with /") }
+            guard let path = parameters["path"], !path.isEmpty else { throw .invalid("parameters.path", "a tail task needs parameter path (an absolute file path or glob)") }
+            guard path.hasPrefix("/") else { throw .invalid("parameters.path", "path \"\(path)\" is not absolute; it must start with /") }
             let from = parameters["from"] ?? "end"
-            guard from == "start" || from == "end" else { throw .invalid("from is \"\(from)\"; it must be start or end") }
+            guard from == "start" || from == "end" else { throw .invalid("parameters.from", "from is \"\(from)\"; it must be start or end") }
             spec.parameters["from"] = from
         case .exec:
             guard let command = parameters["command"], !command.allSatisfy(\.isWhitespace) else {
-                throw .invalid("an exec task needs parameter command")
+                throw .invalid("parameters.command", "an exec task needs parameter command")
             }
             if let interval = parameters["interval_seconds"] {
                 spec.parameters["interval_seconds"] = String(try Self.integer(interval, "interval_seconds", 1 ... 86_400))
@@ -58,15 +59,15 @@ extension TaskSpec {
             spec.parameters["interval_seconds"] = String(try Self.integer(parameters["interval_seconds"] ?? "10", "interval_seconds", 1 ... 3600))
             spec.parameters["collect"] = try Self.collectList(parameters["collect"])
         case .listen:
-            guard let port = parameters["port"] else { throw .invalid("a listen task needs parameter port (1...65535)") }
+            guard let port = parameters["port"] else { throw .invalid("parameters.port", "a listen task needs parameter port (1...65535)") }
             spec.parameters["port"] = String(try Self.integer(port, "port", 1 ... 65_535))
             let proto = parameters["protocol"] ?? "syslog"
             guard Self.listenProtocols.contains(proto) else {
-                throw .invalid("protocol is \"\(proto)\"; it must be one of \(Self.listenProtocols.joined(separator: ", "))")
+                throw .invalid("parameters.protocol", "protocol is \"\(proto)\"; it must be one of \(Self.listenProtocols.joined(separator: ", "))")
             }
             spec.parameters["protocol"] = proto
             let address = parameters["address"] ?? "0.0.0.0"
-            guard Self.isAddressLiteral(address) else { throw .invalid("address \"\(address)\" is not an IPv4 or IPv6 address") }
+            guard Self.isAddressLiteral(address) else { throw .invalid("parameters.address", "address \"\(address)\" is not an IPv4 or IPv6 address") }
             spec.parameters["address"] = address
         }
         return spec
@@ -84,9 +85,9 @@ extension TaskSpec {
 
     static func checkStream(_ stream: String) throws(TaskError) {
         let bytes = stream.utf8
-        guard (1 ... 128).contains(bytes.count) else { throw .invalid("stream must be 1 to 128 bytes; it is \(bytes.count)") }
+        guard (1 ... 128).contains(bytes.count) else { throw .invalid("stream", "stream must be 1 to 128 bytes; it is \(bytes.count)") }
         for b in bytes where !TextRules.isNameByte(b) {
-            throw .invalid("stream \"\(stream)\" may only contain A-Z, a-z, 0-9, '.', '_' and '-'")
+            throw .invalid("stream", "stream \"\(stream)\" may only contain A-Z, a-z, 0-9, '.', '_' and '-'")
         }
     }
 
@@ -94,8 +95,8 @@ extension TaskSpec {
     static func integer(_ text: String, _ name: String, _ range: ClosedRange<Int>) throws(TaskError) -> Int {
         guard !text.isEmpty, text.utf8.count <= 12, text.utf8.allSatisfy({ (UInt8(ascii: "0") ... UInt8(ascii: "9")).contains($0) }),
             let value = Int(text)
-        else { throw .invalid("\(name) is \"\(text)\"; it must be a whole number from \(range.lowerBound) to \(range.upperBound)") }
-        guard range.contains(value) else { throw .invalid("\(name) is \(value); it must be from \(range.lowerBound) to \(range.upperBound)") }
+        else { throw .invalid("parameters.\(name)", "\(name) is \"\(text)\"; it must be a whole number from \(range.lowerBound) to \(range.upperBound)") }
+        guard range.contains(value) else { throw .invalid("parameters.\(name)", "\(name) is \(value); it must be from \(range.lowerBound) to \(range.upperBound)") }
         return value
     }
 
@@ -105,7 +106,7 @@ extension TaskSpec {
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
             let name = item.trimmingSpaces
             guard hostMetricsGroups.contains(name) else {
-                throw .invalid("collect names \"\(name)\"; it must be a comma list of \(hostMetricsGroups.joined(separator: ", "))")
+                throw .invalid("parameters.collect", "collect names \"\(name)\"; it must be a comma list of \(hostMetricsGroups.joined(separator: ", "))")
             }
             wanted.insert(name)
         }
