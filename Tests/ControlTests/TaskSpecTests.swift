@@ -40,7 +40,7 @@ import Testing
         #expect(Self.failure(Self.spec(.exec, ["command": "df", "interval_seconds": "0"]))?.contains("from 1 to 86400") == true)
         #expect(Self.failure(Self.spec(.exec, ["command": "df", "interval_seconds": "86401"])) != nil)
         #expect(Self.failure(Self.spec(.exec, ["command": "df", "interval_seconds": "1.5"]))?.contains("whole number") == true)
-        #expect(Self.failure(Self.spec(.exec, ["command": "df", "path": "/x"]))?.contains("unknown parameter for a exec task: path") == true)
+        #expect(Self.failure(Self.spec(.exec, ["command": "df", "path": "/x"]))?.contains("unknown parameter for an exec task: path") == true)
     }
 
     @Test func hostmetricsDefaultsAndCollectList() throws {

@@ -36,7 +36,7 @@ extension TaskSpec {
         let known = Self.knownParameters(kind)
         let unknown = parameters.keys.filter { !known.contains($0) }.sorted()
         if !unknown.isEmpty {
-            throw .invalid("parameters", "unknown parameter\(unknown.count == 1 ? "" : "s") for a \(kind.rawValue) task: \(unknown.joined(separator: ", ")) (known: \(known.sorted().joined(separator: ", ")))")
+            throw .invalid("parameters", "unknown parameter\(unknown.count == 1 ? "" : "s") for \(kind == .exec ? "an" : "a") \(kind.rawValue) task: \(unknown.joined(separator: ", ")) (known: \(known.sorted().joined(separator: ", ")))")
         }
         for (key, value) in parameters where value.utf8.count > Self.maxParameterBytes {
             throw .invalid("parameters.\(key)", "parameter \(key) is \(value.utf8.count) bytes; at most \(Self.maxParameterBytes)")
