@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Alert rules in the real node: metrics over Influx and JSON lines cross thresholds, the file
 /// hook gets exactly one firing and one resolved notification per alert, state survives a
@@ -37,8 +38,8 @@ import Testing
 
     /// Sends `influx` over Influx and `json` over JSON lines every 300 ms until both HotCPU and
     /// QueueDeep have a `status` notification in `hookFile`, or `seconds` pass.
-    func feed(_ node: HyphaNode, influx: String, json: String, until status: String, in hookFile: String, seconds: Double) throws {
-        _ = try eventually(seconds: seconds, every: 0.3) {
+    func feed(_ node: HyphaNode, influx: String, json: String, until status: String, in hookFile: String, seconds: Int64) throws {
+        _ = try eventuallyBlocking(timeout: .seconds(seconds), every: .milliseconds(300)) {
             let seen = notifications(hookFile)
             if count(seen, rule: "HotCPU", status: status) > 0 && count(seen, rule: "QueueDeep", status: status) > 0 { return true }
             let influxClient = try LineClient(port: node.port("influx"))
@@ -52,7 +53,7 @@ import Testing
     }
 
     @Test func thresholdsFireOnceResolveOnceAndSurviveARestart() throws {
-        let dir = makeTemporaryDirectory("hypha-alerts")
+        let dir = TemporaryDirectory("hypha-alerts").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let hookFile = dir + "/alerts.jsonl"
         try rules(hookFile: hookFile).write(toFile: dir + "/rules.yaml", atomically: true, encoding: .utf8)
@@ -93,7 +94,7 @@ import Testing
     }
 
     @Test func rulesReloadOnSIGHUPAndTheAPIAndBadFilesAreRefused() throws {
-        let dir = makeTemporaryDirectory("hypha-rules")
+        let dir = TemporaryDirectory("hypha-rules").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let rulesFile = dir + "/rules.yaml"
         try rules(hookFile: dir + "/a.jsonl").write(toFile: rulesFile, atomically: true, encoding: .utf8)
@@ -102,8 +103,8 @@ import Testing
 
         try rules(hookFile: dir + "/a.jsonl").replacingOccurrences(of: "QueueDeep", with: "QueueVeryDeep")
             .write(toFile: rulesFile, atomically: true, encoding: .utf8)
-        kill(node.process.processIdentifier, SIGHUP)
-        #expect(eventually { (try? node.http("/api/v1/rules").1.contains("QueueVeryDeep")) ?? false }, "SIGHUP reloaded the rules")
+        node.process.send(SIGHUP)
+        #expect(eventuallyBlocking { (try? node.http("/api/v1/rules").1.contains("QueueVeryDeep")) ?? false }, "SIGHUP reloaded the rules")
 
         try "rules:\n  - name: Broken\n    window: forever\n".write(toFile: rulesFile, atomically: true, encoding: .utf8)
         let (refused, refusal) = try node.http("/api/v1/rules/reload", method: "POST", headers: ["Authorization: Bearer t0k"])
@@ -118,7 +119,7 @@ import Testing
     }
 
     @Test func aHangingExecHookDoesNotSlowIngestion() throws {
-        let dir = makeTemporaryDirectory("hypha-exec")
+        let dir = TemporaryDirectory("hypha-exec").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let hookFile = dir + "/alerts.jsonl"
         let exec = "  - exec: {command: [/bin/sleep, \"30\"], timeout: 20s}"
@@ -127,7 +128,7 @@ import Testing
         let json = try LineClient(port: node.port("json"))
         json.send(#"{"metric":"queue_depth","value":500}"# + "\n")
         json.close()
-        #expect(eventually(seconds: 15) { count(notifications(hookFile), rule: "QueueDeep", status: "firing") == 1 }, "fired")
+        #expect(eventuallyBlocking(timeout: .seconds(15)) { count(notifications(hookFile), rule: "QueueDeep", status: "firing") == 1 }, "fired")
         // The exec hook is now sleeping; ingest must carry on at full speed.
         let started = Date()
         let lines = 50_000

@@ -2,12 +2,13 @@ import Foundation
 import Platform
 import WAL
 import Testing
+import TestSupport
 
 /// Cluster health, daemons and topology through the real node's HTTP API, with daemons
 /// simulated by the native Python client.
 @Suite struct HealthEndToEndTests {
     func heartbeat(_ node: HyphaNode, _ id: String, region: String, lagMs: Int = 0) throws {
-        let result = try run("/usr/bin/python3", [
+        let result = try runProcess("/usr/bin/python3", [
             NativeEndToEndTests.client, "heartbeat", "--port", "\(node.port("native"))", "--daemon-id", id, "--region", region,
             "--oldest-unacked-age-ms", "\(lagMs)", "--records-sent", "10",
         ])
@@ -70,11 +71,11 @@ import Testing
         #expect((h["regions"] as? [[String: Any]])?.map { $0["name"] as? String } == ["default"], "one region by default: \(h)")
 
         let body = #"{"shards":{"0":"eu-west","1":"us-east"}}"#
-        let refused = try run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "http://127.0.0.1:\(node.port("http"))/api/v1/topology", "--data-binary", body])
+        let refused = try runProcess("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "http://127.0.0.1:\(node.port("http"))/api/v1/topology", "--data-binary", body])
         #expect(refused.stdout == "401", "no token: \(refused.stdout)")
-        let wrong = try run("/usr/bin/curl", ["-s", "-w", "\n%{http_code}", "-X", "PUT", "-H", "Authorization: Bearer adm1n", "http://127.0.0.1:\(node.port("http"))/api/v1/topology", "--data-binary", #"{"shards":{"9":"x"}}"#])
+        let wrong = try runProcess("/usr/bin/curl", ["-s", "-w", "\n%{http_code}", "-X", "PUT", "-H", "Authorization: Bearer adm1n", "http://127.0.0.1:\(node.port("http"))/api/v1/topology", "--data-binary", #"{"shards":{"9":"x"}}"#])
         #expect(wrong.stdout.hasSuffix("400") && wrong.stdout.contains("shard 9"), "\(wrong.stdout)")
-        let ok = try run("/usr/bin/curl", ["-s", "-w", "\n%{http_code}", "-X", "PUT", "-H", "Authorization: Bearer adm1n", "http://127.0.0.1:\(node.port("http"))/api/v1/topology", "--data-binary", body])
+        let ok = try runProcess("/usr/bin/curl", ["-s", "-w", "\n%{http_code}", "-X", "PUT", "-H", "Authorization: Bearer adm1n", "http://127.0.0.1:\(node.port("http"))/api/v1/topology", "--data-binary", body])
         #expect(ok.stdout.hasSuffix("200"), "\(ok.stdout)")
 
         h = try health(node)

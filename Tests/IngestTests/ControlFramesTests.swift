@@ -7,6 +7,7 @@ import Wire
 import NIOCore
 import Synchronization
 import Testing
+import TestSupport
 
 // The control frames of the native protocol (docs/protocol.md, section 5.9): their encoding,
 // and a real IngestServer on loopback driving simulated daemons through a stub control plane.

@@ -5,6 +5,7 @@ import WAL
 import Wire
 import Synchronization
 import Testing
+import TestSupport
 
 /// A failed msync may already have cost the unsynced pages, and a later sync that succeeds
 /// proves nothing about them: the shard must stop, fail what waits, and acknowledge nothing more.

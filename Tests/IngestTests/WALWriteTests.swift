@@ -4,6 +4,7 @@ import Platform
 import WAL
 import Wire
 import Testing
+import TestSupport
 import Workload
 
 @Suite struct WALWriteTests {
