@@ -1,4 +1,4 @@
-import Control
+@testable import Control
 import Fleet
 import Foundation
 import Platform
@@ -212,9 +212,16 @@ struct ControlEndToEndTests {
         #expect(try node.http("/api/v1/config/agent", method: "PUT", body: "a: 1\n", contentType: "text/yaml").0 == 201)
         let (s2, b2) = try node.http("/api/v1/config/agent?batch_size=1&gate_seconds=60", method: "PUT", body: "a: 2\n", contentType: "text/yaml")
         #expect(s2 == 201, "\(b2)")
-        try await Task.sleep(for: .milliseconds(800))  // a few checkpoint reports
+        #expect(try await eventually(every: .milliseconds(100)) { try node.tasks().allSatisfy { offset($0.checkpoint) >= 2 } },
+                "every task reported a few checkpoints")
         let before = try node.tasks()
-        try await Task.sleep(for: .milliseconds(1_500))  // past the checkpoint flush interval
+        // Checkpoints are committed at most once per flush interval: wait until the store on
+        // disk holds every checkpoint of `before` (what SIGKILL must keep).
+        var stored: [String: [String: String]] = [:]
+        #expect(await eventually(timeout: .seconds(15), every: .milliseconds(200)) {
+            stored = node.storedCheckpoints() ?? [:]
+            return before.allSatisfy { offset(stored[$0.id]) >= offset($0.checkpoint) }
+        }, "the store holds the checkpoints the API showed: \(before.map { "\($0.id) \(offset($0.checkpoint)) stored \(offset(stored[$0.id]))" })")
         let (_, rolloutsBefore) = try node.http("/api/v1/rollouts")
 
         node.stop(SIGKILL)
@@ -237,10 +244,18 @@ struct ControlEndToEndTests {
             SimulatedDaemon.Configuration(daemonID: ids[i], labels: ["env": "prod"])
         }
         #expect(await eventually { again.daemons.reduce(0) { $0 + $1.runningTasks.count } == 10 }, "holders get their tasks back at hello")
-        try await Task.sleep(for: .milliseconds(lease + 500))
-        let settled = try restarted.tasks()
+        // The restored leases get one lease of grace from the restart: that time passing is what
+        // is under test. No task may move, checked all through the grace and half a second past it.
+        var settled = before
+        let stayed = try await holds(for: .milliseconds(lease + 500), every: .milliseconds(250)) {
+            settled = try restarted.tasks()
+            return settled.count == before.count
+                && zip(settled, before).allSatisfy { $0.epoch == $1.epoch && $0.lease?.holder == $1.lease?.holder }
+        }
+        #expect(stayed, "no task moved after the restart")
         for (a, b) in zip(settled, before) {
-            #expect(a.epoch == b.epoch && a.lease?.holder == b.lease?.holder, "task \(a.id) did not move after the restart")
+            #expect(a.epoch == b.epoch && a.lease?.holder == b.lease?.holder,
+                    "task \(a.id) did not move after the restart: epoch \(a.epoch) holder \(a.lease?.holder ?? "-"), was \(b.epoch) \(b.lease?.holder ?? "-")")
         }
         await again.shutdown()
     }
@@ -268,6 +283,29 @@ extension HyphaNode {
         let (status, body) = try http("/api/v1/tasks/\(id)")
         guard status == 200 else { throw NodeError(message: "GET /api/v1/tasks/\(id): \(status) \(body)") }
         return try JSONDecoder().decode(TaskRecord.self, from: Data(body.utf8))
+    }
+}
+
+extension HyphaNode {
+    /// The task checkpoints in the node's control store as they are on disk now, by task id:
+    /// read from a copy (the running node keeps writing the original; the copy's recovery cuts
+    /// a record torn by the copy). `nil` when the copy cannot be opened (a compaction renamed
+    /// files while it was taken): try again.
+    func storedCheckpoints() -> [String: [String: String]]? {
+        let copy = TemporaryDirectory("hypha-store-copy")
+        defer { copy.remove() }
+        do {
+            try FileManager.default.removeItem(atPath: copy.path)
+            try FileManager.default.copyItem(atPath: data + "/control/store", toPath: copy.path)
+            let store = try FileControlStore(directory: copy.path)
+            var checkpoints: [String: [String: String]] = [:]
+            for entry in store.values(under: ControlKeys.checkpoints) {
+                checkpoints[String(entry.key.dropFirst(ControlKeys.checkpoints.count))] = CheckpointCodec.decode(entry.value)
+            }
+            return checkpoints
+        } catch {
+            return nil
+        }
     }
 }
 

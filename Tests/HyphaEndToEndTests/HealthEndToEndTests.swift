@@ -42,14 +42,11 @@ import TestSupport
         #expect(state(h, "daemons", "id", "d2") == "degraded" && state(h, "regions", "name", "eu") == "degraded", "\(h)")
 
         // d1 and d2 keep heartbeating; d3 stops and goes Offline, and with it region "us".
-        let deadline = Date().addingTimeInterval(10)
-        var offline = false
-        while Date() < deadline, !offline {
+        let offline = try eventuallyBlocking(every: .milliseconds(300)) {
             try heartbeat(node, "d1", region: "eu")
             try heartbeat(node, "d2", region: "eu")
             h = try health(node)
-            offline = state(h, "daemons", "id", "d3") == "offline"
-            usleep(300_000)
+            return state(h, "daemons", "id", "d3") == "offline"
         }
         #expect(offline, "d3 went offline after 3 s: \(h)")
         #expect(state(h, "regions", "name", "us") == "offline", "its only daemon is offline")

@@ -117,7 +117,13 @@ import TestSupport
         defer { node.remove() }
         let a = try LineClient(port: node.port("json"))
         let b = try LineClient(port: node.port("graphite"))
-        usleep(200_000)
+        // The node has accepted both (each listener counted its connection) before the third.
+        var counted = ""
+        #expect(eventuallyBlocking(every: .milliseconds(100)) {
+            counted = (try? node.http("/metrics").1) ?? ""
+            return metric(counted, #"hypha_listener_connections_total{listener="json"}"#) == 1
+                && metric(counted, #"hypha_listener_connections_total{listener="graphite"}"#) == 1
+        }, "both connections accepted: \(counted.split(separator: "\n").filter { $0.hasPrefix("hypha_listener_connections_total") })")
         let c = try LineClient(port: node.port("json"))
         #expect(c.waitForClose(seconds: 5), "the third connection is closed at once")
         a.send(#"{"message":"a still works"}"# + "\n")
