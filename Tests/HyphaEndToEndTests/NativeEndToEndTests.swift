@@ -19,6 +19,14 @@ import TestSupport
         return (result.status, objects)
     }
 
+    /// The client's own checks: every encoder and decoder offline, the client against its
+    /// in-process model server, and the hex examples of docs/protocol.md byte for byte. Run here
+    /// so that CI (`swift test`) fails when the document and the second client disagree.
+    @Test func referenceClientSelftestPasses() throws {
+        let result = try runProcess("/usr/bin/python3", [Self.client, "selftest"], timeout: .seconds(60))
+        #expect(result.status == 0 && result.stdout.contains(#""result": "pass""#), "selftest: \(result)")
+    }
+
     @Test func acksNacksAndExactlyOnceAcrossASIGKILL() throws {
         let data = TemporaryDirectory("hypha-native").path
         defer { try? FileManager.default.removeItem(atPath: data) }
