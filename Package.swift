@@ -148,6 +148,7 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ServerTests",
             dependencies: [
@@ -162,7 +163,7 @@ let package = Package(
         .testTarget(
             name: "IngestTests",
             dependencies: [
-                "Platform", "WAL", "Wire", "Ingest", "Workload", "Fleet",
+                "Platform", "WAL", "Wire", "Ingest", "Workload", "Fleet", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -171,17 +172,19 @@ let package = Package(
         ),
         .testTarget(
             name: "ControlTests",
-            dependencies: ["Platform", "WAL", "Wire", "Control", "Workload"],
+            dependencies: ["Platform", "WAL", "Wire", "Control", "Workload", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "BenchTests",
-            dependencies: ["Bench", "WAL", "Workload", "hypha"],
+            dependencies: ["Bench", "WAL", "Workload", "hypha", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "HyphaEndToEndTests",
-            dependencies: ["WAL", "Wire", "Control", "Workload", "Fleet", "hypha", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "WAL", "Wire", "Control", "Workload", "Fleet", "hypha", "TestSupport", .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ],

@@ -1,6 +1,7 @@
 import Bench
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct AlertsBenchTests {
     @Test func alertBenchmarkRunsRoundsOverItsSeries() {
@@ -10,7 +11,7 @@ import Testing
     }
 
     @Test func benchAlertsTimesEvaluationRounds() throws {
-        let run = try HyphaCLI.run(["bench", "alerts", "--series", "2000", "--rules", "20", "--rounds", "2"])
+        let run = try runHypha(["bench", "alerts", "--series", "2000", "--rules", "20", "--rounds", "2"])
         let text = run.stdout
         #expect(run.status == 0, "stderr: \(run.stderr)")
         #expect(text.contains("20 rules") && text.contains("median") && text.contains(" ms"), "\(text)")

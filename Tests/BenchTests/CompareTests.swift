@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct CompareEndToEndTests {
     /// A trivial peer: a Python TCP sink appending every received line to $PEER_DIR/messages.log.
@@ -25,7 +26,7 @@ import Testing
     /// Writes the sink to a temporary directory; returns the `--against` command and the
     /// directory (for the caller to remove).
     static func sinkCommand() throws -> (command: String, directory: String) {
-        let directory = HyphaCLI.temporaryDirectory("hypha-compare-sink")
+        let directory = TemporaryDirectory("hypha-compare-sink").path
         try sink.write(toFile: directory + "/sink.py", atomically: true, encoding: .utf8)
         return ("exec python3 \(directory)/sink.py", directory)
     }
@@ -33,7 +34,7 @@ import Testing
     @Test func printsTheRatioOfEveryRoundAgainstATrivialPeer() throws {
         let sink = try Self.sinkCommand()
         defer { try? FileManager.default.removeItem(atPath: sink.directory) }
-        let run = try HyphaCLI.run([
+        let run = try runHypha([
             "bench", "compare", "--against", sink.command, "--rounds", "2", "--records", "4000", "--size", "150",
             "--connections", "2", "--settle", "2",
         ])
@@ -51,7 +52,7 @@ import Testing
     @Test func reportsRoundsAsJSON() throws {
         let sink = try Self.sinkCommand()
         defer { try? FileManager.default.removeItem(atPath: sink.directory) }
-        let run = try HyphaCLI.run([
+        let run = try runHypha([
             "bench", "compare", "--against", sink.command, "--rounds", "1", "--records", "3000", "--size", "200", "--json",
         ])
         #expect(run.status == 0, "exit \(run.status); stderr: \(run.stderr)")
@@ -73,7 +74,7 @@ import Testing
     }
 
     @Test func namesAPeerThatExitsBeforeListening() throws {
-        let run = try HyphaCLI.run(["bench", "compare", "--against", "echo no listener here; exit 3", "--rounds", "1", "--records", "100"])
+        let run = try runHypha(["bench", "compare", "--against", "echo no listener here; exit 3", "--rounds", "1", "--records", "100"])
         #expect(run.status != 0)
         #expect(run.stderr.contains("the peer exited") && run.stderr.contains("no listener here"), "stderr: \(run.stderr)")
     }

@@ -1,6 +1,7 @@
 import Bench
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct RecoverySizeTests {
     @Test(arguments: [
@@ -22,7 +23,7 @@ import Testing
     /// The whole measurement on a small WAL through the real binary: fill through the server
     /// with acknowledged batches, SIGKILL, restart, verify.
     @Test func recoversEveryAcknowledgedRecordOfASmallWAL() throws {
-        let run = try HyphaCLI.run(["bench", "recovery", "--size", "4MiB", "--shards", "2", "--json"])
+        let run = try runHypha(["bench", "recovery", "--size", "4MiB", "--shards", "2", "--json"])
         #expect(run.status == 0, "exit \(run.status); stderr: \(run.stderr)")
         let line = try #require(run.stdout.split(separator: "\n").last, "no output; stderr: \(run.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not JSON: \(line)")
@@ -43,7 +44,7 @@ import Testing
     }
 
     @Test func refusesAnUnreadableSize() throws {
-        let run = try HyphaCLI.run(["bench", "recovery", "--size", "lots"])
+        let run = try runHypha(["bench", "recovery", "--size", "lots"])
         #expect(run.status != 0)
         #expect(run.stderr.contains("cannot read 'lots' as a size"), "stderr: \(run.stderr)")
     }

@@ -1,6 +1,7 @@
 import Bench
 import Foundation
 import Testing
+import TestSupport
 
 #if canImport(FoundationXML)
 import FoundationXML
@@ -9,7 +10,7 @@ import FoundationXML
 @Suite(.serialized) struct ThroughputEndToEndTests {
     @Test(arguments: LoadProtocol.allCases)
     func benchThroughputReportsEveryRecordDurable(proto: LoadProtocol) throws {
-        let j = try HyphaCLI.json(["bench", "throughput", "--protocol", proto.rawValue, "--records", "20000", "--connections", "2", "--json"])
+        let j = try hyphaJSON(["bench", "throughput", "--protocol", proto.rawValue, "--records", "20000", "--connections", "2", "--json"])
         #expect(j["benchmark"] as? String == "throughput")
         #expect(j["protocol"] as? String == proto.rawValue && j["mode"] as? String == "local")
         #expect(j["records"] as? Int == 20000, "records: \(j)")
@@ -34,11 +35,10 @@ import FoundationXML
     }
 
     @Test func nativeRunWritesAPlotWithBothSeries() throws {
-        let dir = NSTemporaryDirectory() + "hypha-plot-\(getpid())-\(UInt32.random(in: 0 ... .max))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let path = dir + "/run.svg"
-        let j = try HyphaCLI.json([
+        let dir = TemporaryDirectory("hypha-plot")
+        defer { dir.remove() }
+        let path = dir.file("run.svg")
+        let j = try hyphaJSON([
             "bench", "throughput", "--protocol", "native", "--records", "30000", "--connections", "1", "--batch-records", "100",
             "--durability", "batch", "--codec", "zstd", "--shards", "2", "--json", "--plot", path,
         ])
@@ -50,12 +50,12 @@ import FoundationXML
     }
 
     @Test func targetModeRunsOnlyTheLoadAndSaysSo() throws {
-        let dir = NSTemporaryDirectory() + "hypha-target-\(getpid())-\(UInt32.random(in: 0 ... .max))"
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let server = try ServerProcess(binary: HyphaCLI.binary, dataDirectory: dir, arguments: [])
+        let dir = TemporaryDirectory("hypha-target")
+        defer { dir.remove() }
+        let server = try ServerProcess(binary: hyphaBinary(), dataDirectory: dir.path + "/data", arguments: [])
         defer { server.stop() }
         let port = try #require(server.ports["native"])
-        let j = try HyphaCLI.json(["bench", "throughput", "--protocol", "native", "--records", "5000", "--target", "127.0.0.1:\(port)", "--json"])
+        let j = try hyphaJSON(["bench", "throughput", "--protocol", "native", "--records", "5000", "--target", "127.0.0.1:\(port)", "--json"])
         #expect(j["mode"] as? String == "target" && j["target"] as? String == "127.0.0.1:\(port)")
         #expect(j["records"] as? Int == 5000 && j["acked_records"] as? Int == 5000)
         #expect(j["durable_confirmed"] as? Bool == true, "native: every batch was acknowledged")
@@ -63,15 +63,24 @@ import FoundationXML
         #expect((j["records_per_second"] as? Double ?? 0) > 0)
 
         let syslog = try #require(server.ports["syslog"])
-        let text = try HyphaCLI.run(["bench", "throughput", "--protocol", "syslog", "--records", "5000", "--target", "127.0.0.1:\(syslog)"])
+        let text = try runHypha(["bench", "throughput", "--protocol", "syslog", "--records", "5000", "--target", "127.0.0.1:\(syslog)"])
         #expect(text.status == 0, "\(text.stderr)")
         #expect(text.stdout.contains("NOT confirmed durable"), "says the rate is the loader's own: \(text.stdout)")
     }
 
     @Test func anUnreachableTargetIsAClearErrorNotAHang() throws {
         // A port nobody listens on: bind one, close it, use it.
-        let r = try HyphaCLI.run(["bench", "throughput", "--protocol", "syslog", "--records", "100", "--target", "127.0.0.1:1", "--timeout", "30"])
+        let r = try runHypha(["bench", "throughput", "--protocol", "syslog", "--records", "100", "--target", "127.0.0.1:1", "--timeout", "30"])
         #expect(r.status != 0)
         #expect(r.stderr.contains("cannot connect to 127.0.0.1:1"), "\(r.stderr)")
     }
+}
+
+/// Runs `hypha arguments…` and decodes the one JSON object it prints.
+private func hyphaJSON(_ arguments: [String]) throws -> [String: Any] {
+    let r = try runHypha(arguments)
+    try #require(r.status == 0, "exit \(r.status): \(r.stderr)")
+    let lines = r.stdout.split(separator: "\n")
+    try #require(lines.count == 1, "exactly one line on stdout: \(r.stdout)")
+    return try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any], "not an object: \(r.stdout)")
 }

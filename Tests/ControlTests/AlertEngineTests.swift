@@ -4,6 +4,7 @@ import Platform
 import WAL
 import Wire
 import Testing
+import TestSupport
 
 /// The engine facade: built-in rules over ControlSignals, group_by, reload, persistence.
 @Suite struct AlertEngineTests {
@@ -13,10 +14,10 @@ import Testing
         _ rules: AlertRuleSet, store: AlertStateStore? = nil, clock: ManualEpochClock = ManualEpochClock(now: T.t0)
     ) throws -> (AlertEngine, RecordingHook, HookDispatcher) {
         let recorder = RecordingHook()
-        let dispatcher = HookDispatcher(logger: silentLogger, extraHooks: [recorder])
+        let dispatcher = HookDispatcher(logger: quietLogger, extraHooks: [recorder])
         let engine = try AlertEngine(
             rules: rules, hooks: dispatcher, store: store, options: AlertEngineOptions(nodeName: "node-1", restoreGrace: 10 * T.s),
-            logger: silentLogger, clock: clock)
+            logger: quietLogger, clock: clock)
         return (engine, recorder, dispatcher)
     }
 
@@ -127,8 +128,9 @@ import Testing
         """
 
     @Test func stateSurvivesANewEngineWithoutDuplicatesOrLostFor() throws {
-        let dir = try TestDirectory()
-        let store = AlertStateStore(path: dir.root + "/alerts.json")
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
+        let store = AlertStateStore(path: dir.path + "/alerts.json")
         let rules = try AlertRuleSet.load(yaml: Self.twoRules)
 
         // First life: Now fires (notified), Slow is pending since 0 s.
@@ -170,13 +172,14 @@ import Testing
     }
 
     @Test func unreadableStateIsMovedAside() throws {
-        let dir = try TestDirectory()
-        let path = dir.root + "/alerts.json"
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
+        let path = dir.path + "/alerts.json"
         try "{not json".write(toFile: path, atomically: true, encoding: .utf8)
         let (engine, _, dispatcher) = try Self.engine(AlertRuleSet(), store: AlertStateStore(path: path))
         defer { dispatcher.shutdown() }
         #expect(engine.activeAlerts.isEmpty)
-        let names = try FileManager.default.contentsOfDirectory(atPath: dir.root)
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
         #expect(names.contains { $0.hasPrefix("alerts.json.corrupt-") }, "\(names)")
     }
 

@@ -3,6 +3,7 @@ import Platform
 import WAL
 import Wire
 import Testing
+import TestSupport
 
 /// The coordinator without sessions: requests run on its thread, their changes are committed
 /// to the store before they are answered, and a new coordinator on the same store restores
@@ -13,7 +14,7 @@ import Testing
         settings.leaseDuration = .seconds(10)
         settings.tickInterval = .milliseconds(10)
         return try ControlCoordinator(
-            store: store, settings: settings, clock: clock, logger: silentLogger, health: { [:] }, throughput: { [:] })
+            store: store, settings: settings, clock: clock, logger: quietLogger, health: { [:] }, throughput: { [:] })
     }
 
     @Test func requestsAreDurableBeforeTheyAreAnsweredAndComeBackAfterARestart() async throws {

@@ -1,12 +1,14 @@
 import Platform
 import Testing
+import TestSupport
 
 @testable import Control
 
 /// Compaction into snapshot generations: when it happens, what survives, and crashes half way.
 @Suite struct ControlStoreCompactionTests {
     @Test func compactsPastTheThresholdAndSurvivesReopen() throws {
-        let dir = try TestDirectory()
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
         let store = try FileControlStore(directory: dir.store, compactAfterBytes: 4096)
         for i in 0 ..< 200 {
             try store.commit([.put(key: "tasks/t-\(i % 40)", value: [UInt8](repeating: UInt8(i), count: 50))])
@@ -21,7 +23,8 @@ import Testing
     }
 
     @Test func belowTheThresholdNothingIsCompacted() throws {
-        let dir = try TestDirectory()
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
         let store = try FileControlStore(directory: dir.store, compactAfterBytes: 1 << 20)
         for i in 0 ..< 100 { try store.commit([.put(key: "k\(i)", value: [1])]) }
         #expect(store.generation == 0, "compacted at generation \(store.generation) below the threshold")
@@ -29,7 +32,8 @@ import Testing
 
     /// 100,000 overwrites of the same 100 keys: the disk holds about one threshold, not the history.
     @Test func diskStaysBoundedUnderChurn() throws {
-        let dir = try TestDirectory()
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
         let threshold = 64 << 10
         let store = try FileControlStore(directory: dir.store, compactAfterBytes: threshold)
         var largest = 0
@@ -51,7 +55,8 @@ import Testing
 
     /// The snapshot is at least half the trigger: a big state is not rewritten on every commit.
     @Test func theThresholdGrowsWithTheSnapshot() throws {
-        let dir = try TestDirectory()
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
         let store = try FileControlStore(directory: dir.store, compactAfterBytes: 1024)
         try store.commit((0 ..< 100).map { .put(key: "k\($0)", value: [UInt8](repeating: 1, count: 100)) })
         #expect(store.generation == 1, "the first big commit compacts (generation \(store.generation))")
@@ -63,7 +68,8 @@ import Testing
     /// A crash after each step of compaction reopens to the same contents, then keeps working.
     @Test(arguments: FileControlStore.CompactionStep.allCases)
     func aCrashDuringCompactionRecovers(step: FileControlStore.CompactionStep) throws {
-        let dir = try TestDirectory()
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
         let store = try FileControlStore(directory: dir.store)
         try store.commit([.put(key: "a", value: [1]), .put(key: "b", value: [2])])
         try store.compact()  // generation 1: snapshot-1 exists, so removing an old snapshot is exercised
@@ -86,7 +92,8 @@ import Testing
 
     /// Hand-made leftovers: an unrelated temporary file and an old generation next to a new one.
     @Test func leftoverFilesAreRemovedAtOpen() throws {
-        let dir = try TestDirectory()
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
         let store = try FileControlStore(directory: dir.store)
         try store.commit([.put(key: "a", value: [1])])
         let oldLog = try dir.read("log-0")

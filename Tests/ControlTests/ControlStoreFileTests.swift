@@ -1,12 +1,14 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import Control
 
 /// Round trips through ``FileControlStore`` and back from disk.
 @Suite struct ControlStoreFileTests {
     @Test func putDeleteAndDeletePrefixSurviveReopen() throws {
-        let dir = try TestDirectory()
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
         do {
             let store = try FileControlStore(directory: dir.store)
             try store.commit([
@@ -29,15 +31,17 @@ import Testing
     }
 
     @Test func createsMissingParentDirectories() throws {
-        let dir = try TestDirectory()
-        let nested = dir.root + "/a/b/c/control"
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
+        let nested = dir.path + "/a/b/c/control"
         let store = try FileControlStore(directory: nested)
         try store.commit([.put(key: "k", value: [1])])
         #expect(try FileControlStore(directory: nested).contents == ["k": [1]], "the nested store reopens")
     }
 
     @Test func valuesUnderPrefixAreSortedByKeyBytes() throws {
-        let dir = try TestDirectory()
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
         let store = try FileControlStore(directory: dir.store)
         try store.commit([
             .put(key: "tasks/t-2", value: [2]), .put(key: "tasks/t-10", value: [10]), .put(key: "tasks/t-1", value: [1]),
@@ -50,14 +54,16 @@ import Testing
     }
 
     @Test func emptyCommitWritesNothing() throws {
-        let dir = try TestDirectory()
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
         let store = try FileControlStore(directory: dir.store)
         try store.commit([])
         #expect(store.diskBytes == 0, "diskBytes \(store.diskBytes) after an empty commit")
     }
 
     @Test func diskBytesMatchesTheFiles() throws {
-        let dir = try TestDirectory()
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
         let store = try FileControlStore(directory: dir.store, compactAfterBytes: 200)
         for i in 0 ..< 20 { try store.commit([.put(key: "k\(i % 5)", value: [UInt8](repeating: UInt8(i), count: 30))]) }
         #expect(store.generation > 0, "the store compacted (generation \(store.generation))")
@@ -67,7 +73,8 @@ import Testing
 
     /// A flush of 10,000 checkpoints is one record: one write, one sync, one frame on disk.
     @Test func tenThousandChangesAreOneRecord() throws {
-        let dir = try TestDirectory()
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
         let store = try FileControlStore(directory: dir.store)
         let changes = (0 ..< 10_000).map { i in
             ControlChange.put(key: "checkpoints/t-\(i)", value: [UInt8](repeating: UInt8(truncatingIfNeeded: i), count: 60))
@@ -80,8 +87,9 @@ import Testing
     }
 
     @Test func openingUnderAFileNamesPathAndErrno() throws {
-        let dir = try TestDirectory()
-        let file = dir.root + "/plain-file"
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
+        let file = dir.path + "/plain-file"
         _ = FileManager.default.createFile(atPath: file, contents: Data([1]))
         #expect {
             try FileControlStore(directory: file + "/control")

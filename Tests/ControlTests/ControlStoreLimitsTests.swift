@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 
 @testable import Control
 
@@ -7,14 +8,15 @@ import Testing
     static let seed: [String: [UInt8]] = ["tasks/t-1": [1]]
 
     /// Both stores, holding ``seed``.
-    func stores(_ dir: TestDirectory) throws -> [any ControlStore] {
+    func stores(_ dir: TemporaryDirectory) throws -> [any ControlStore] {
         let file = try FileControlStore(directory: dir.store)
         try file.commit([.put(key: "tasks/t-1", value: [1])])
         return [MemoryControlStore(contents: Self.seed), file]
     }
 
     @Test func keyOverOneKiBIsRejected() throws {
-        let dir = try TestDirectory()
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
         for store in try stores(dir) {
             let before = store.diskBytes
             let long = String(repeating: "k", count: ControlStoreLimits.maxKeyBytes + 1)
@@ -31,7 +33,8 @@ import Testing
     }
 
     @Test func valueOverSixteenMiBIsRejected() throws {
-        let dir = try TestDirectory()
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
         for store in try stores(dir) {
             let big = [UInt8](repeating: 7, count: ControlStoreLimits.maxValueBytes + 1)
             #expect {
@@ -45,7 +48,8 @@ import Testing
     }
 
     @Test func recordOverSixtyFourMiBIsRejected() throws {
-        let dir = try TestDirectory()
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
         for store in try stores(dir) {
             let value = [UInt8](repeating: 1, count: 15 << 20)  // shared, not copied, by the five puts
             let changes = (0 ..< 5).map { ControlChange.put(key: "v\($0)", value: value) }
@@ -60,7 +64,8 @@ import Testing
     }
 
     @Test func emptyKeyIsRejectedButEmptyPrefixIsAllowed() throws {
-        let dir = try TestDirectory()
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
         for store in try stores(dir) {
             #expect {
                 try store.commit([.delete(key: "")])

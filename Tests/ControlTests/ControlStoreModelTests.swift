@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import Workload
 
 @testable import Control
@@ -24,7 +25,8 @@ import Workload
 
     @Test(arguments: [1, 2, 3] as [UInt64])
     func memoryAndFileAgree(seed: UInt64) throws {
-        let dir = try TestDirectory("model\(seed)")
+        let dir = TemporaryDirectory("hypha-model\(seed)")
+        defer { dir.remove() }
         var random = SplitMix64(seed: seed)
         let memory = MemoryControlStore()
         var file = try FileControlStore(directory: dir.store, compactAfterBytes: 1024)

@@ -2,6 +2,7 @@ import Platform
 import WAL
 import Wire
 import Testing
+import TestSupport
 import Workload
 
 @testable import Control
@@ -15,7 +16,7 @@ import Workload
     ]
 
     /// A store holding ``before`` in two records, then ``last``; returns the log and where its last record starts.
-    func storeWithLastRecord(_ dir: TestDirectory) throws -> (log: [UInt8], lastStart: Int, after: [String: [UInt8]]) {
+    func storeWithLastRecord(_ dir: TemporaryDirectory) throws -> (log: [UInt8], lastStart: Int, after: [String: [UInt8]]) {
         let store = try FileControlStore(directory: dir.store)
         try store.commit([.put(key: "tasks/t-1", value: [1, 1]), .put(key: "leases/t-1", value: [5])])
         try store.commit([.put(key: "tasks/t-2", value: [2, 2])])
@@ -26,7 +27,8 @@ import Workload
 
     /// Cutting the log anywhere inside the last record loses the whole commit, never part of it, and never fails.
     @Test func aTornLastRecordIsAllOrNothing() throws {
-        let dir = try TestDirectory()
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
         let (log, lastStart, after) = try storeWithLastRecord(dir)
         for cut in lastStart ... log.count {
             try dir.write("log-0", Array(log[..<cut]))
@@ -40,7 +42,8 @@ import Workload
 
     /// The same with the missing bytes zero-filled, as a file system may leave them.
     @Test func aZeroFilledLastRecordIsDropped() throws {
-        let dir = try TestDirectory()
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
         let (log, lastStart, _) = try storeWithLastRecord(dir)
         for cut in stride(from: lastStart, to: log.count, by: 7) {
             try dir.write("log-0", Array(log[..<cut]) + [UInt8](repeating: 0, count: log.count - cut + 4096))
@@ -50,7 +53,8 @@ import Workload
     }
 
     @Test func garbageAfterTheLastRecordIsTruncatedAndReported() throws {
-        let dir = try TestDirectory()
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
         let (log, _, after) = try storeWithLastRecord(dir)
         var random = SplitMix64(seed: 7)
         let garbage = (0 ..< 300).map { _ in UInt8.random(in: 0 ... 255, using: &random) }
@@ -69,7 +73,8 @@ import Workload
     /// A flipped byte in an earlier record, with valid records after it, is reported, never dropped.
     @Test(arguments: [0, 1, 3, 4, 8, 12, 20])
     func damageInTheMiddleIsAnError(byteInFirstRecord: Int) throws {
-        let dir = try TestDirectory()
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
         var (log, _, _) = try storeWithLastRecord(dir)
         log[byteInFirstRecord] ^= 0x41
         try dir.write("log-0", log)
@@ -83,7 +88,8 @@ import Workload
     }
 
     @Test func damageInTheSnapshotIsAnError() throws {
-        let dir = try TestDirectory()
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
         let store = try FileControlStore(directory: dir.store)
         try store.commit([.put(key: "a", value: [1, 2, 3]), .put(key: "b", value: [4])])
         try store.compact()
@@ -104,7 +110,8 @@ import Workload
     }
 
     @Test func aLogWithoutItsSnapshotIsAnError() throws {
-        let dir = try TestDirectory()
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
         let store = try FileControlStore(directory: dir.store)
         try store.commit([.put(key: "a", value: [1])])
         try store.compact()
@@ -120,7 +127,8 @@ import Workload
 
     /// A record whose checksum matches but whose body is not a valid change list is not a crash artefact.
     @Test func aValidChecksumOverABadBodyIsAnError() throws {
-        let dir = try TestDirectory()
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
         _ = try storeWithLastRecord(dir)
         var body: [UInt8] = []
         body.appendLittleEndian(UInt32(1))

@@ -1,6 +1,7 @@
 import Control
 import Foundation
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,8 +24,9 @@ import Glibc
     }
 
     @Test func fileHookAppendsJSONLinesAndReopensAfterRename() throws {
-        let dir = try TestDirectory()
-        let path = dir.root + "/alerts.jsonl"
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
+        let path = dir.path + "/alerts.jsonl"
         let hook = try FileHook(path: path)
         try hook.deliver(Self.notification(hosts: ["a", "b"]))
         try hook.deliver(Self.notification(hosts: ["c"]))
@@ -64,8 +66,9 @@ import Glibc
     }
 
     @Test func execHookGetsTheJSONOnStandardInput() throws {
-        let dir = try TestDirectory()
-        let out = dir.root + "/stdin.jsonl"
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
+        let out = dir.path + "/stdin.jsonl"
         let hook = ExecHook(options: ExecHookOptions(command: ["sh", "-c", "cat > '\(out)'"], timeout: 5 * T.s))
         try hook.deliver(Self.notification(hosts: ["a", "b"]))
         #expect(Self.lines(out).count == 2)
@@ -84,16 +87,16 @@ import Glibc
         // A 1 s hook timeout: a submit that waited for a slot would take that long, far above the
         // 500 ms bound below, which leaves room for a loaded machine.
         let options = ExecHookOptions(command: ["sleep", "5"], timeout: 1_000_000_000, maxConcurrent: 1, maxQueued: 2)
-        let dispatcher = HookDispatcher(logger: silentLogger)
+        let dispatcher = HookDispatcher(logger: quietLogger)
         defer { dispatcher.shutdown(timeout: .seconds(2)) }
         try dispatcher.configure([.exec(options)])
         let clock = ContinuousClock()
         var submitTime = clock.measure { dispatcher.submit([Self.notification()]) }
-        let deadline = ContinuousClock.now + .seconds(2)
-        while dispatcher.stats.first?.running != 1, ContinuousClock.now < deadline { usleep(1000) }
+        let started = eventuallyBlocking(every: .milliseconds(1)) { dispatcher.stats.first?.running == 1 }
         submitTime += clock.measure {
             for _ in 0 ..< 4 { dispatcher.submit([Self.notification()]) }
         }
+        #expect(started, "the first notification's hook runs: \(String(describing: dispatcher.stats.first))")
         #expect(submitTime < .milliseconds(500), "submit returns at once: \(submitTime)")
         // One runs, two wait, two are dropped at once.
         #expect(dispatcher.stats.first?.dropped == 2)
@@ -105,32 +108,33 @@ import Glibc
     }
 
     @Test func aHangingHookDoesNotHoldUpTheOthers() throws {
-        let dir = try TestDirectory()
-        let path = dir.root + "/alerts.jsonl"
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
+        let path = dir.path + "/alerts.jsonl"
         let recorder = RecordingHook()
-        let dispatcher = HookDispatcher(logger: silentLogger, extraHooks: [recorder])
+        let dispatcher = HookDispatcher(logger: quietLogger, extraHooks: [recorder])
         defer { dispatcher.shutdown(timeout: .seconds(1)) }
         try dispatcher.configure([
             .exec(ExecHookOptions(command: ["sleep", "3"], timeout: 2 * T.s, maxConcurrent: 1, maxQueued: 1)),
             .file(path: path),
         ])
         for i in 0 ..< 10 { dispatcher.submit([Self.notification(hosts: ["h\(i)"])]) }
-        let deadline = ContinuousClock.now + .seconds(2)
-        while Self.lines(path).count < 10, ContinuousClock.now < deadline { usleep(10_000) }
-        #expect(Self.lines(path).count == 10, "the file hook delivered everything while exec hangs")
+        _ = eventuallyBlocking(timeout: .seconds(2), every: .milliseconds(10)) { Self.lines(path).count >= 10 }
+        #expect(Self.lines(path).count == 10, "the file hook delivered everything while exec hangs: \(Self.lines(path).count) of 10 lines")
         #expect(recorder.notifications.count == 10)
         let exec = try #require(dispatcher.stats.first { $0.hook.hasPrefix("exec:") })
         #expect(exec.dropped >= 8, "one running, at most one queued: \(exec)")
     }
 
     @Test func reconfigureKeepsUnchangedHooks() throws {
-        let dir = try TestDirectory()
-        let dispatcher = HookDispatcher(logger: silentLogger)
+        let dir = TemporaryDirectory("hypha-control")
+        defer { dir.remove() }
+        let dispatcher = HookDispatcher(logger: quietLogger)
         defer { dispatcher.shutdown() }
-        try dispatcher.configure([.file(path: dir.root + "/a.jsonl")])
+        try dispatcher.configure([.file(path: dir.path + "/a.jsonl")])
         dispatcher.submit([Self.notification()])
         #expect(dispatcher.waitUntilIdle(timeout: .seconds(10)))
-        try dispatcher.configure([.file(path: dir.root + "/a.jsonl"), .file(path: dir.root + "/b.jsonl")])
+        try dispatcher.configure([.file(path: dir.path + "/a.jsonl"), .file(path: dir.path + "/b.jsonl")])
         #expect(dispatcher.stats.map(\.delivered) == [1, 0], "the unchanged hook keeps its counters")
         #expect { try dispatcher.configure([.file(path: "/nonexistent-\(UUID())/x")]) } throws: { ($0 as? HookError)?.index == 0 }
         #expect(dispatcher.stats.count == 2, "a failed configure changes nothing")

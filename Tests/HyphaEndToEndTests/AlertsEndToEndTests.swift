@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Alert rules in the real node: metrics over Influx and JSON lines cross thresholds, the file
 /// hook gets exactly one firing and one resolved notification per alert, state survives a
@@ -37,8 +38,8 @@ import Testing
 
     /// Sends `influx` over Influx and `json` over JSON lines every 300 ms until both HotCPU and
     /// QueueDeep have a `status` notification in `hookFile`, or `seconds` pass.
-    func feed(_ node: HyphaNode, influx: String, json: String, until status: String, in hookFile: String, seconds: Double) throws {
-        _ = try eventually(seconds: seconds, every: 0.3) {
+    func feed(_ node: HyphaNode, influx: String, json: String, until status: String, in hookFile: String, seconds: Int64) throws {
+        _ = try eventuallyBlocking(timeout: .seconds(seconds), every: .milliseconds(300)) {
             let seen = notifications(hookFile)
             if count(seen, rule: "HotCPU", status: status) > 0 && count(seen, rule: "QueueDeep", status: status) > 0 { return true }
             let influxClient = try LineClient(port: node.port("influx"))
@@ -51,8 +52,13 @@ import Testing
         }
     }
 
+    /// The evaluation rounds the node has run since it started.
+    func evaluations(_ node: HyphaNode) -> Double {
+        (try? node.http("/metrics").1).flatMap { metric($0, "hypha_alert_evaluations_total") } ?? 0
+    }
+
     @Test func thresholdsFireOnceResolveOnceAndSurviveARestart() throws {
-        let dir = makeTemporaryDirectory("hypha-alerts")
+        let dir = TemporaryDirectory("hypha-alerts").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let hookFile = dir + "/alerts.jsonl"
         try rules(hookFile: hookFile).write(toFile: dir + "/rules.yaml", atomically: true, encoding: .utf8)
@@ -71,19 +77,25 @@ import Testing
         let (_, active) = try node.http("/api/v1/alerts")
         #expect(active.contains("HotCPU") && active.contains("firing"), "\(active)")
 
-        // A restart keeps the state: no second firing notification.
+        // A restart keeps the state: no second firing notification, checked all through the
+        // restarted node's first three evaluation rounds (a duplicate would come from one of them).
         node.stop()
         node = try HyphaNode(data: dir + "/data", arguments: args)
-        sleep(3)
-        seen = notifications(hookFile)
-        #expect(count(seen, rule: "HotCPU", status: "firing") == 1 && count(seen, rule: "QueueDeep", status: "firing") == 1,
-                "no duplicate after restart: \(seen)")
+        #expect(holdsBlocking({
+            let now = notifications(hookFile)
+            return count(now, rule: "HotCPU", status: "firing") == 1 && count(now, rule: "QueueDeep", status: "firing") == 1
+        }, until: { evaluations(node) >= 3 }), "no duplicate after restart (\(evaluations(node)) rounds): \(notifications(hookFile))")
 
         // Back to normal: each alert resolves exactly once.
         try feed(
             node, influx: "cpu,host=web1 usage=12\n", json: #"{"metric":"queue_depth","value":3,"labels":{"queue":"mail"}}"# + "\n",
             until: "resolved", in: hookFile, seconds: 25)
-        sleep(2)
+        // No second resolved (or firing) notification follows in the next two rounds.
+        let resolvedAt = evaluations(node)
+        #expect(holdsBlocking({
+            let now = notifications(hookFile)
+            return ["HotCPU", "QueueDeep"].allSatisfy { count(now, rule: $0, status: "firing") == 1 && count(now, rule: $0, status: "resolved") <= 1 }
+        }, until: { evaluations(node) >= resolvedAt + 2 }), "no notification after resolving: \(notifications(hookFile))")
         seen = notifications(hookFile)
         for rule in ["HotCPU", "QueueDeep"] {
             #expect(count(seen, rule: rule, status: "firing") == 1 && count(seen, rule: rule, status: "resolved") == 1,
@@ -93,7 +105,7 @@ import Testing
     }
 
     @Test func rulesReloadOnSIGHUPAndTheAPIAndBadFilesAreRefused() throws {
-        let dir = makeTemporaryDirectory("hypha-rules")
+        let dir = TemporaryDirectory("hypha-rules").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let rulesFile = dir + "/rules.yaml"
         try rules(hookFile: dir + "/a.jsonl").write(toFile: rulesFile, atomically: true, encoding: .utf8)
@@ -102,8 +114,8 @@ import Testing
 
         try rules(hookFile: dir + "/a.jsonl").replacingOccurrences(of: "QueueDeep", with: "QueueVeryDeep")
             .write(toFile: rulesFile, atomically: true, encoding: .utf8)
-        kill(node.process.processIdentifier, SIGHUP)
-        #expect(eventually { (try? node.http("/api/v1/rules").1.contains("QueueVeryDeep")) ?? false }, "SIGHUP reloaded the rules")
+        node.process.send(SIGHUP)
+        #expect(eventuallyBlocking { (try? node.http("/api/v1/rules").1.contains("QueueVeryDeep")) ?? false }, "SIGHUP reloaded the rules")
 
         try "rules:\n  - name: Broken\n    window: forever\n".write(toFile: rulesFile, atomically: true, encoding: .utf8)
         let (refused, refusal) = try node.http("/api/v1/rules/reload", method: "POST", headers: ["Authorization: Bearer t0k"])
@@ -118,7 +130,7 @@ import Testing
     }
 
     @Test func aHangingExecHookDoesNotSlowIngestion() throws {
-        let dir = makeTemporaryDirectory("hypha-exec")
+        let dir = TemporaryDirectory("hypha-exec").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let hookFile = dir + "/alerts.jsonl"
         let exec = "  - exec: {command: [/bin/sleep, \"30\"], timeout: 20s}"
@@ -127,7 +139,7 @@ import Testing
         let json = try LineClient(port: node.port("json"))
         json.send(#"{"metric":"queue_depth","value":500}"# + "\n")
         json.close()
-        #expect(eventually(seconds: 15) { count(notifications(hookFile), rule: "QueueDeep", status: "firing") == 1 }, "fired")
+        #expect(eventuallyBlocking(timeout: .seconds(15)) { count(notifications(hookFile), rule: "QueueDeep", status: "firing") == 1 }, "fired")
         // The exec hook is now sleeping; ingest must carry on at full speed.
         let started = Date()
         let lines = 50_000

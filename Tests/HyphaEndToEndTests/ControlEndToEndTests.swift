@@ -1,4 +1,4 @@
-import Control
+@testable import Control
 import Fleet
 import Foundation
 import Platform
@@ -6,6 +6,7 @@ import WAL
 import Wire
 import NIOCore
 import Testing
+import TestSupport
 
 /// The control plane of a real `hypha serve` driven by simulated daemons over loopback: task
 /// placement, lease expiry and reassignment, fencing, configuration pushes and rollouts.
@@ -21,7 +22,7 @@ struct ControlEndToEndTests {
         }
         let created = try node.createTasks((0 ..< 100).map { #"{"kind":"exec","stream":"jobs","parameters":{"command":"echo \#($0)"}}"# })
         #expect(created.count == 100)
-        #expect(try await eventually { fleet.daemons.reduce(0) { $0 + $1.runningTasks.count } == 100 }, "every task is placed")
+        #expect(await eventually { fleet.daemons.reduce(0) { $0 + $1.runningTasks.count } == 100 }, "every task is placed")
         for d in fleet.daemons { #expect(d.runningTasks.count == 5, "\(d.configuration.daemonID) runs \(d.runningTasks.count) tasks; spread evenly is 5") }
 
         let victims = Array(fleet.daemons.prefix(5))
@@ -32,7 +33,7 @@ struct ControlEndToEndTests {
         let killedAt = WallClock.nanoseconds()
         for v in victims { v.kill() }
         let survivors = Array(fleet.daemons.dropFirst(5))
-        let allBack = try await eventually(seconds: 15) {
+        let allBack = await eventually(timeout: .seconds(15)) {
             Set(survivors.flatMap(\.runningTasks.keys)).count == 100
         }
         #expect(allBack, "every task of the killed daemons runs again")
@@ -71,7 +72,7 @@ struct ControlEndToEndTests {
             SimulatedDaemon.Configuration(daemonID: "p\($0)")
         }
         let task = try #require(try node.createTasks([#"{"kind":"tail","stream":"app","parameters":{"path":"/var/log/app/*.log"}}"#]).first)
-        #expect(try await eventually { fleet.daemons.contains { $0.runningTasks[task.id] == 1 } })
+        #expect(await eventually { fleet.daemons.contains { $0.runningTasks[task.id] == 1 } })
         let holder = try #require(fleet.daemons.first { $0.runningTasks[task.id] != nil })
         let other = try #require(fleet.daemons.first { $0 !== holder })
         let first = try await holder.sendTaskData(taskID: task.id, records: [record("before the partition")])
@@ -79,7 +80,7 @@ struct ControlEndToEndTests {
         let staleProducer = try #require(holder.assignments.last?.producerID)
 
         holder.pauseHeartbeats()
-        #expect(try await eventually(seconds: 10) { other.runningTasks[task.id] == 2 }, "the task moves with epoch 2")
+        #expect(await eventually(timeout: .seconds(10)) { other.runningTasks[task.id] == 2 }, "the task moves with epoch 2")
         let stale = try await holder.sendBatch(producerID: staleProducer, sequence: 2, records: [record("stale"), record("stale too")])
         #expect(!stale.isAcknowledged && stale.rejections.count == 2, "a stale-epoch batch is refused whole: \(stale)")
         #expect(stale.rejections.allSatisfy { $0.code == NativeRejectCode.fenced.rawValue && $0.reason.contains("epoch") }, "\(stale.rejectReasons)")
@@ -105,7 +106,7 @@ struct ControlEndToEndTests {
         }
         let daemon = fleet.daemons[0]
         let task = try #require(try node.createTasks([#"{"kind":"hostmetrics","stream":"host"}"#]).first)
-        #expect(try await eventually { daemon.runningTasks[task.id] == 1 })
+        #expect(await eventually { daemon.runningTasks[task.id] == 1 })
         let (_, page) = try node.http("/api/v1/daemons/solo")
         #expect(page.contains(#""id":"\#(task.id)""#), "the daemon's page lists the task it holds: \(page)")
 
@@ -116,7 +117,7 @@ struct ControlEndToEndTests {
 
         let (resumeStatus, _) = try node.http("/api/v1/tasks/\(task.id)/resume", method: "POST")
         #expect(resumeStatus == 202)
-        #expect(try await eventually { daemon.runningTasks[task.id] == 2 }, "resumed with epoch 2")
+        #expect(await eventually { daemon.runningTasks[task.id] == 2 }, "resumed with epoch 2")
         let (again, body) = try node.http("/api/v1/tasks/\(task.id)/resume", method: "POST")
         #expect(again == 409, "resuming a running task is a conflict: \(body)")
 
@@ -139,25 +140,25 @@ struct ControlEndToEndTests {
         }
         let (s1, b1) = try node.http("/api/v1/config/agent?labels=env=prod", method: "PUT", body: "level: info\n", contentType: "application/yaml")
         #expect(s1 == 201, "\(b1)")
-        #expect(try await eventually { fleet.daemons.allSatisfy { $0.appliedConfigs["agent"]?.version == 1 } }, "every daemon applied version 1")
+        #expect(await eventually { fleet.daemons.allSatisfy { $0.appliedConfigs["agent"]?.version == 1 } }, "every daemon applied version 1")
         #expect(try await eventually { try node.http("/api/v1/daemons/c0").1.contains(#""state":"applied""#) }, "the daemon's page shows what it applied")
 
         let late = try await Fleet.start(count: 1, node: try node.nativeAddress(), threads: 1) { _ in
             SimulatedDaemon.Configuration(daemonID: "late", labels: ["env": "prod"])
         }
-        #expect(try await eventually { late.daemons[0].appliedConfigs["agent"]?.version == 1 }, "a daemon that connects later gets the current version")
+        #expect(await eventually { late.daemons[0].appliedConfigs["agent"]?.version == 1 }, "a daemon that connects later gets the current version")
 
         let envelope = #"{"content":"level: debug\n","selector":{"labels":{"env":"prod"}},"rollout":{"batch_size":1,"gate_seconds":0.3,"max_failure_percent":0}}"#
         let (s2, b2) = try node.http("/api/v1/config/agent", method: "PUT", body: envelope, contentType: "application/json")
         #expect(s2 == 201, "\(b2)")
         let rolloutID = try #require(rolloutIdentifier(b2))
         var rollout = ""
-        let rolledBack = try await eventually(seconds: 20) {
+        let rolledBack = try await eventually(timeout: .seconds(20)) {
             rollout = try node.http("/api/v1/rollouts/\(rolloutID)").1
             return rollout.contains(#""state":"rolled_back""#)
         }
         #expect(rolledBack, "the rollout stops when c2 fails: \(rollout)")
-        #expect(try await eventually { fleet.daemons.allSatisfy { $0.appliedConfigs["agent"]?.version == 1 } }, "every daemon is back on version 1")
+        #expect(await eventually { fleet.daemons.allSatisfy { $0.appliedConfigs["agent"]?.version == 1 } }, "every daemon is back on version 1")
         let (_, history) = try node.http("/api/v1/config/agent")
         #expect(history.contains(#""last_known_good":1"#) && history.contains(#""current":1"#), "\(history)")
 
@@ -168,7 +169,7 @@ struct ControlEndToEndTests {
         #expect(try node.http("/api/v1/rollouts/\(third1)/resume", method: "POST").0 == 200)
         let (aborted, abortBody) = try node.http("/api/v1/rollouts/\(third1)/abort", method: "POST")
         #expect(aborted == 200 && abortBody.contains(#""state":"aborted""#), "\(abortBody)")
-        #expect(try await eventually { fleet.daemons.allSatisfy { $0.appliedConfigs["agent"]?.version == 1 } }, "abort rolls back to version 1")
+        #expect(await eventually { fleet.daemons.allSatisfy { $0.appliedConfigs["agent"]?.version == 1 } }, "abort rolls back to version 1")
         let (bad, badBody) = try node.http("/api/v1/config/agent", method: "PUT", body: "key: [unclosed\n", contentType: "text/yaml")
         #expect(bad == 400 && badBody.contains("line"), "invalid YAML is refused with its line: \(badBody)")
         await late.shutdown()
@@ -207,13 +208,20 @@ struct ControlEndToEndTests {
             SimulatedDaemon.Configuration(daemonID: ids[i], labels: ["env": "prod"])
         }
         _ = try node.createTasks((0 ..< 10).map { #"{"kind":"exec","stream":"s","parameters":{"command":"job \#($0)"}}"# })
-        #expect(try await eventually { fleet.daemons.reduce(0) { $0 + $1.runningTasks.count } == 10 })
+        #expect(await eventually { fleet.daemons.reduce(0) { $0 + $1.runningTasks.count } == 10 })
         #expect(try node.http("/api/v1/config/agent", method: "PUT", body: "a: 1\n", contentType: "text/yaml").0 == 201)
         let (s2, b2) = try node.http("/api/v1/config/agent?batch_size=1&gate_seconds=60", method: "PUT", body: "a: 2\n", contentType: "text/yaml")
         #expect(s2 == 201, "\(b2)")
-        try await Task.sleep(for: .milliseconds(800))  // a few checkpoint reports
+        #expect(try await eventually(every: .milliseconds(100)) { try node.tasks().allSatisfy { offset($0.checkpoint) >= 2 } },
+                "every task reported a few checkpoints")
         let before = try node.tasks()
-        try await Task.sleep(for: .milliseconds(1_500))  // past the checkpoint flush interval
+        // Checkpoints are committed at most once per flush interval: wait until the store on
+        // disk holds every checkpoint of `before` (what SIGKILL must keep).
+        var stored: [String: [String: String]] = [:]
+        #expect(await eventually(timeout: .seconds(15), every: .milliseconds(200)) {
+            stored = node.storedCheckpoints() ?? [:]
+            return before.allSatisfy { offset(stored[$0.id]) >= offset($0.checkpoint) }
+        }, "the store holds the checkpoints the API showed: \(before.map { "\($0.id) \(offset($0.checkpoint)) stored \(offset(stored[$0.id]))" })")
         let (_, rolloutsBefore) = try node.http("/api/v1/rollouts")
 
         node.stop(SIGKILL)
@@ -235,11 +243,19 @@ struct ControlEndToEndTests {
         let again = try await Fleet.start(count: 5, node: try restarted.nativeAddress(), threads: 1) { i in
             SimulatedDaemon.Configuration(daemonID: ids[i], labels: ["env": "prod"])
         }
-        #expect(try await eventually { again.daemons.reduce(0) { $0 + $1.runningTasks.count } == 10 }, "holders get their tasks back at hello")
-        try await Task.sleep(for: .milliseconds(lease + 500))
-        let settled = try restarted.tasks()
+        #expect(await eventually { again.daemons.reduce(0) { $0 + $1.runningTasks.count } == 10 }, "holders get their tasks back at hello")
+        // The restored leases get one lease of grace from the restart: that time passing is what
+        // is under test. No task may move, checked all through the grace and half a second past it.
+        var settled = before
+        let stayed = try await holds(for: .milliseconds(lease + 500), every: .milliseconds(250)) {
+            settled = try restarted.tasks()
+            return settled.count == before.count
+                && zip(settled, before).allSatisfy { $0.epoch == $1.epoch && $0.lease?.holder == $1.lease?.holder }
+        }
+        #expect(stayed, "no task moved after the restart")
         for (a, b) in zip(settled, before) {
-            #expect(a.epoch == b.epoch && a.lease?.holder == b.lease?.holder, "task \(a.id) did not move after the restart")
+            #expect(a.epoch == b.epoch && a.lease?.holder == b.lease?.holder,
+                    "task \(a.id) did not move after the restart: epoch \(a.epoch) holder \(a.lease?.holder ?? "-"), was \(b.epoch) \(b.lease?.holder ?? "-")")
         }
         await again.shutdown()
     }
@@ -267,6 +283,29 @@ extension HyphaNode {
         let (status, body) = try http("/api/v1/tasks/\(id)")
         guard status == 200 else { throw NodeError(message: "GET /api/v1/tasks/\(id): \(status) \(body)") }
         return try JSONDecoder().decode(TaskRecord.self, from: Data(body.utf8))
+    }
+}
+
+extension HyphaNode {
+    /// The task checkpoints in the node's control store as they are on disk now, by task id:
+    /// read from a copy (the running node keeps writing the original; the copy's recovery cuts
+    /// a record torn by the copy). `nil` when the copy cannot be opened (a compaction renamed
+    /// files while it was taken): try again.
+    func storedCheckpoints() -> [String: [String: String]]? {
+        let copy = TemporaryDirectory("hypha-store-copy")
+        defer { copy.remove() }
+        do {
+            try FileManager.default.removeItem(atPath: copy.path)
+            try FileManager.default.copyItem(atPath: data + "/control/store", toPath: copy.path)
+            let store = try FileControlStore(directory: copy.path)
+            var checkpoints: [String: [String: String]] = [:]
+            for entry in store.values(under: ControlKeys.checkpoints) {
+                checkpoints[String(entry.key.dropFirst(ControlKeys.checkpoints.count))] = CheckpointCodec.decode(entry.value)
+            }
+            return checkpoints
+        } catch {
+            return nil
+        }
     }
 }
 

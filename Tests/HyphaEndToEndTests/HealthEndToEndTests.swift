@@ -2,12 +2,13 @@ import Foundation
 import Platform
 import WAL
 import Testing
+import TestSupport
 
 /// Cluster health, daemons and topology through the real node's HTTP API, with daemons
 /// simulated by the native Python client.
 @Suite struct HealthEndToEndTests {
     func heartbeat(_ node: HyphaNode, _ id: String, region: String, lagMs: Int = 0) throws {
-        let result = try run("/usr/bin/python3", [
+        let result = try runProcess("/usr/bin/python3", [
             NativeEndToEndTests.client, "heartbeat", "--port", "\(node.port("native"))", "--daemon-id", id, "--region", region,
             "--oldest-unacked-age-ms", "\(lagMs)", "--records-sent", "10",
         ])
@@ -41,14 +42,11 @@ import Testing
         #expect(state(h, "daemons", "id", "d2") == "degraded" && state(h, "regions", "name", "eu") == "degraded", "\(h)")
 
         // d1 and d2 keep heartbeating; d3 stops and goes Offline, and with it region "us".
-        let deadline = Date().addingTimeInterval(10)
-        var offline = false
-        while Date() < deadline, !offline {
+        let offline = try eventuallyBlocking(every: .milliseconds(300)) {
             try heartbeat(node, "d1", region: "eu")
             try heartbeat(node, "d2", region: "eu")
             h = try health(node)
-            offline = state(h, "daemons", "id", "d3") == "offline"
-            usleep(300_000)
+            return state(h, "daemons", "id", "d3") == "offline"
         }
         #expect(offline, "d3 went offline after 3 s: \(h)")
         #expect(state(h, "regions", "name", "us") == "offline", "its only daemon is offline")
@@ -70,11 +68,11 @@ import Testing
         #expect((h["regions"] as? [[String: Any]])?.map { $0["name"] as? String } == ["default"], "one region by default: \(h)")
 
         let body = #"{"shards":{"0":"eu-west","1":"us-east"}}"#
-        let refused = try run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "http://127.0.0.1:\(node.port("http"))/api/v1/topology", "--data-binary", body])
+        let refused = try runProcess("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "http://127.0.0.1:\(node.port("http"))/api/v1/topology", "--data-binary", body])
         #expect(refused.stdout == "401", "no token: \(refused.stdout)")
-        let wrong = try run("/usr/bin/curl", ["-s", "-w", "\n%{http_code}", "-X", "PUT", "-H", "Authorization: Bearer adm1n", "http://127.0.0.1:\(node.port("http"))/api/v1/topology", "--data-binary", #"{"shards":{"9":"x"}}"#])
+        let wrong = try runProcess("/usr/bin/curl", ["-s", "-w", "\n%{http_code}", "-X", "PUT", "-H", "Authorization: Bearer adm1n", "http://127.0.0.1:\(node.port("http"))/api/v1/topology", "--data-binary", #"{"shards":{"9":"x"}}"#])
         #expect(wrong.stdout.hasSuffix("400") && wrong.stdout.contains("shard 9"), "\(wrong.stdout)")
-        let ok = try run("/usr/bin/curl", ["-s", "-w", "\n%{http_code}", "-X", "PUT", "-H", "Authorization: Bearer adm1n", "http://127.0.0.1:\(node.port("http"))/api/v1/topology", "--data-binary", body])
+        let ok = try runProcess("/usr/bin/curl", ["-s", "-w", "\n%{http_code}", "-X", "PUT", "-H", "Authorization: Bearer adm1n", "http://127.0.0.1:\(node.port("http"))/api/v1/topology", "--data-binary", body])
         #expect(ok.stdout.hasSuffix("200"), "\(ok.stdout)")
 
         h = try health(node)

@@ -1,45 +1,43 @@
 import Foundation
+import TestSupport
 import Platform
 import WAL
 import Wire
 
 /// A real `hypha serve` child process on ephemeral loopback ports, for end-to-end tests.
+///
+/// Its stdout and stderr are read all the time it runs (``ChildProcess``): a node that logs a
+/// lot never blocks on a full pipe. What it logged is ``log`` while it runs and comes back
+/// from ``stop(_:)``.
 final class HyphaNode {
     let data: String
-    let process = Process()
+    let process: ChildProcess
     private(set) var listeners: [String: Int] = [:]
-    private let out = Pipe()
-    private let err = Pipe()
-    private var logged = Data()
 
     /// Starts a node on `data` (a new temporary directory by default) and waits until it is ready.
     init(data: String? = nil, arguments: [String] = [], shards: Int = 2, ephemeralPorts: Bool = true) throws {
-        self.data = data ?? makeTemporaryDirectory("hypha-node")
-        process.executableURL = URL(fileURLWithPath: hyphaBinary())
+        self.data = data ?? TemporaryDirectory("hypha-node").path
         let ports = [
             "--native-port", "0", "--syslog-port", "0", "--json-port", "0", "--influx-port", "0", "--graphite-port", "0", "--http-port", "0",
         ]
-        process.arguments = ["serve", "--data", self.data, "--bind", "127.0.0.1", "--shards", "\(shards)", "--log-level", "info"]
-            + (ephemeralPorts ? ports : []) + arguments
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let deadline = Date().addingTimeInterval(60)
-        var text = ""
-        while Date() < deadline, process.isRunning {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-            if let line = text.split(separator: "\n").first(where: { $0.contains("\"event\":\"ready\"") }),
-                let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+        process = try ChildProcess(
+            hyphaBinary(),
+            ["serve", "--data", self.data, "--bind", "127.0.0.1", "--shards", "\(shards)", "--log-level", "info"]
+                + (ephemeralPorts ? ports : []) + arguments)
+        var ready: [String: Int]?
+        _ = process.waitForStdout(timeout: .seconds(60)) { text in
+            guard let line = text.split(separator: "\n").first(where: { $0.contains("\"event\":\"ready\"") }),
+                let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                 let map = object["listeners"] as? [String: String]
-            {
-                for (name, address) in map { listeners[name] = Int(address.split(separator: ":").last ?? "") }
-                return
-            }
+            else { return false }
+            ready = map.mapValues { Int($0.split(separator: ":").last ?? "") ?? -1 }
+            return true
         }
-        process.terminate()
-        throw NodeError(message: "node did not become ready: \(text) \(String(decoding: err.fileHandleForReading.availableData, as: UTF8.self))")
+        guard let ready else {
+            let output = (try? process.stop(SIGKILL, timeout: .seconds(10))) ?? process.output
+            throw NodeError(message: "node did not become ready: \(output)")
+        }
+        listeners = ready
     }
 
     struct NodeError: Error, CustomStringConvertible {
@@ -47,21 +45,18 @@ final class HyphaNode {
         var description: String { message }
     }
 
-    deinit {
-        // Never leave a node behind, even when a test stops early.
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    }
-
     func port(_ name: String) -> Int { listeners[name] ?? -1 }
 
+    /// What the node logged (stderr) so far.
+    var log: String { process.stderr }
+
     /// Sends `signal` and waits for the process to exit; returns its status and what it logged.
+    /// A node that has not exited a minute after the signal is killed (status 9).
     @discardableResult
     func stop(_ signal: Int32 = SIGTERM) -> (status: Int32, log: String) {
-        if process.isRunning { kill(process.processIdentifier, signal) }
-        let rest = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        logged += rest
-        return (process.terminationStatus, String(decoding: logged, as: UTF8.self))
+        let output: ProcessOutput
+        do { output = try process.stop(signal, timeout: .seconds(60)) } catch { output = error.output ?? process.output }
+        return (output.status, output.stderr)
     }
 
     /// Every record in the node's WAL, all shards, read offline (stop the node first).
@@ -84,31 +79,12 @@ final class HyphaNode {
         if let body { args += ["--data-binary", body] }
         if let contentType { args += ["-H", "Content-Type: \(contentType)"] }
         for header in headers { args += ["-H", header] }
-        let result = try run("/usr/bin/curl", args)
+        let result = try runProcess("/usr/bin/curl", args)
         let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
         return (Int(lines.last ?? "") ?? -1, lines.dropLast().joined(separator: "\n"))
     }
 
     func remove() { try? FileManager.default.removeItem(atPath: data) }
-}
-
-/// Runs a program to completion.
-@discardableResult
-func run(_ path: String, _ arguments: [String], input: Data? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe(), inp = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = inp
-    try process.run()
-    if let input { inp.fileHandleForWriting.write(input) }
-    try inp.fileHandleForWriting.close()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
 }
 
 /// A plain TCP client on loopback for the line protocols.
@@ -155,26 +131,6 @@ final class LineClient {
     func close() { Glibc.close(fd) }
 }
 
-/// Polls `condition` every `interval` seconds (20 ms by default) until it holds or `seconds` pass.
-func eventually(seconds: Double = 10, every interval: Double = 0.02, _ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if try condition() { return true }
-        usleep(UInt32(interval * 1_000_000))
-    }
-    return try condition()
-}
-
-/// Polls `condition` every 20 ms until it holds or `seconds` pass, without blocking a thread.
-func eventually(seconds: Double = 10, _ condition: () throws -> Bool) async throws -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if try condition() { return true }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    return try condition()
-}
-
 /// The value of a Prometheus sample in a /metrics text, e.g. `hypha_listener_records_total{listener="json"}`.
 func metric(_ text: String, _ name: String) -> Double? {
     for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
@@ -184,6 +140,6 @@ func metric(_ text: String, _ name: String) -> Double? {
 }
 
 /// Waits until the node's /metrics show `name` at `value` or more (counters publish once a second).
-func waitForMetric(_ node: HyphaNode, _ name: String, atLeast value: Double, seconds: Double = 15) -> Bool {
-    eventually(seconds: seconds) { (try? node.http("/metrics").1).map { (metric($0, name) ?? 0) >= value } ?? false }
+func waitForMetric(_ node: HyphaNode, _ name: String, atLeast value: Double, seconds: Int64 = 15) -> Bool {
+    eventuallyBlocking(timeout: .seconds(seconds), every: .milliseconds(50)) { (try? node.http("/metrics").1).map { (metric($0, name) ?? 0) >= value } ?? false }
 }

@@ -3,6 +3,7 @@ import Platform
 import WAL
 import Wire
 import Testing
+import TestSupport
 
 /// JSON lines, Influx (TCP and `POST /write`) and Graphite through raw loopback sockets and curl.
 @Suite struct LineProtocolEndToEndTests {

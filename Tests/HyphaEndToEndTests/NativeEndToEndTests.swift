@@ -3,6 +3,7 @@ import Platform
 import WAL
 import Wire
 import Testing
+import TestSupport
 
 /// The native protocol through the independent Python client written from docs/protocol.md.
 @Suite struct NativeEndToEndTests {
@@ -11,15 +12,23 @@ import Testing
 
     /// Runs the client; returns its exit status and one JSON object per output line.
     func native(_ arguments: [String]) throws -> (Int32, [[String: Any]]) {
-        let result = try run("/usr/bin/python3", [Self.client] + arguments)
+        let result = try runProcess("/usr/bin/python3", [Self.client] + arguments)
         let objects = result.stdout.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
         return (result.status, objects)
     }
 
+    /// The client's own checks: every encoder and decoder offline, the client against its
+    /// in-process model server, and the hex examples of docs/protocol.md byte for byte. Run here
+    /// so that CI (`swift test`) fails when the document and the second client disagree.
+    @Test func referenceClientSelftestPasses() throws {
+        let result = try runProcess("/usr/bin/python3", [Self.client, "selftest"], timeout: .seconds(60))
+        #expect(result.status == 0 && result.stdout.contains(#""result": "pass""#), "selftest: \(result)")
+    }
+
     @Test func acksNacksAndExactlyOnceAcrossASIGKILL() throws {
-        let data = makeTemporaryDirectory("hypha-native")
+        let data = TemporaryDirectory("hypha-native").path
         defer { try? FileManager.default.removeItem(atPath: data) }
         var node = try HyphaNode(data: data, arguments: ["--token", "s3cret", "--token", "other"])
         let send = ["send", "--port", "\(node.port("native"))", "--daemon-id", "edge-7", "--token", "s3cret", "--producer-id", "42",

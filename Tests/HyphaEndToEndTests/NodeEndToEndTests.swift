@@ -3,11 +3,12 @@ import Platform
 import WAL
 import Wire
 import Testing
+import TestSupport
 
 /// Configuration files, /health, /metrics and backpressure of the real node.
 @Suite struct NodeEndToEndTests {
     @Test func aConfigFileSetsTheNodeUpAndUnknownKeysAreErrors() throws {
-        let dir = makeTemporaryDirectory("hypha-config")
+        let dir = TemporaryDirectory("hypha-config").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let bad = dir + "/bad.yaml"
         try "shards: 2\nlimits:\n  line_kib: 8\n  conections: 10\n".write(toFile: bad, atomically: true, encoding: .utf8)
@@ -55,7 +56,7 @@ import Testing
         client.close()
         #expect(waitForMetric(node, "hypha_wal_durable_records_total", atLeast: 500, seconds: 10))
         // The EMA needs a tick or two to show.
-        #expect(try eventually(seconds: 5) {
+        #expect(try eventuallyBlocking(timeout: .seconds(5)) {
             let text = try node.http("/metrics").1
             return text.split(separator: "\n").contains { $0.hasPrefix("hypha_shard_records_per_second") && !$0.hasSuffix(" 0") }
         })
@@ -81,7 +82,7 @@ import Testing
         client.close()
         #expect(waitForMetric(node, "hypha_wal_durable_records_total", atLeast: 50))
         var sources = 0
-        #expect(eventually(seconds: 10) {
+        #expect(eventuallyBlocking(timeout: .seconds(10)) {
             let body = (try? node.http("/api/v1/daemons").1) ?? ""
             sources = ((try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["sources"] as? [Any])?.count ?? 0
             return sources >= 3
@@ -116,7 +117,13 @@ import Testing
         defer { node.remove() }
         let a = try LineClient(port: node.port("json"))
         let b = try LineClient(port: node.port("graphite"))
-        usleep(200_000)
+        // The node has accepted both (each listener counted its connection) before the third.
+        var counted = ""
+        #expect(eventuallyBlocking(every: .milliseconds(100)) {
+            counted = (try? node.http("/metrics").1) ?? ""
+            return metric(counted, #"hypha_listener_connections_total{listener="json"}"#) == 1
+                && metric(counted, #"hypha_listener_connections_total{listener="graphite"}"#) == 1
+        }, "both connections accepted: \(counted.split(separator: "\n").filter { $0.hasPrefix("hypha_listener_connections_total") })")
         let c = try LineClient(port: node.port("json"))
         #expect(c.waitForClose(seconds: 5), "the third connection is closed at once")
         a.send(#"{"message":"a still works"}"# + "\n")

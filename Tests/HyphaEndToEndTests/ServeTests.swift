@@ -3,6 +3,7 @@ import Platform
 import WAL
 import Wire
 import Testing
+import TestSupport
 
 /// `hypha serve` on a real data directory: recovery at start, a clean exit on SIGTERM/SIGINT.
 @Suite struct ServeTests {
@@ -14,7 +15,7 @@ import Testing
 
     @Test(arguments: [SIGTERM, SIGINT])
     func startsOnAFreshDirectoryAndExitsCleanlyOnSignal(signal: Int32) throws {
-        let data = makeTemporaryDirectory("hypha-serve")
+        let data = TemporaryDirectory("hypha-serve").path
         defer { try? FileManager.default.removeItem(atPath: data) }
         let (status, log) = try serveUntil(signal, arguments: ["--data", data], shards: 3)
         #expect(status == 0, "exit status after signal \(signal): \(log)")
@@ -24,7 +25,7 @@ import Testing
     }
 
     @Test func recoversATornLogAtStartAndRefusesAnotherShardCount() throws {
-        let data = makeTemporaryDirectory("hypha-serve")
+        let data = TemporaryDirectory("hypha-serve").path
         defer { try? FileManager.default.removeItem(atPath: data) }
         let fill = try runHypha(["wal", "stress-writer", "--data", data, "--shards", "2", "--batches", "6", "--segment-mib", "1", "--quiet"])
         #expect(fill.status == 0)
@@ -51,7 +52,7 @@ import Testing
         defer { first.stop(); first.remove() }
         let second = try runHypha(["serve", "--data", first.data, "--native-port", "0", "--syslog-port", "0", "--json-port", "0", "--influx-port", "0", "--graphite-port", "0", "--http-port", "0"])
         #expect(second.status != 0)
-        #expect(second.stderr.contains("in use by another hypha process (pid \(first.process.processIdentifier))"), "\(second.stderr)")
+        #expect(second.stderr.contains("in use by another hypha process (pid \(first.process.pid))"), "\(second.stderr)")
         #expect(first.process.isRunning, "the first node is unaffected")
     }
 

@@ -3,6 +3,7 @@ import Platform
 import WAL
 import Wire
 import Testing
+import TestSupport
 
 /// util-linux `logger` against the real node: RFC 5424 and RFC 3164, over TCP with and without
 /// octet counting, and over UDP. Every message is read back from the WAL, field by field.
@@ -22,7 +23,7 @@ import Testing
         let facilities = [1: "user", 19: "local3", 4: "auth", 16: "local0", 23: "local7"]
         for c in cases {
             let priority = "\(facilities[Int(c.facility)]!).\(priorities[Int(c.severity)]!)"
-            let result = try run("/usr/bin/logger", ["--server", "127.0.0.1"] + c.args + ["-t", c.tag, "-p", priority, "hello from \(c.tag) with ünïcode"])
+            let result = try runProcess("/usr/bin/logger", ["--server", "127.0.0.1"] + c.args + ["-t", c.tag, "-p", priority, "hello from \(c.tag) with ünïcode"])
             #expect(result.status == 0, "logger \(c.args): \(result.stderr)")
         }
         #expect(waitForMetric(node, "hypha_wal_durable_records_total", atLeast: 5, seconds: 10),

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `hypha wal verify|inspect|dump` on a real data directory, through the real binary.
 @Suite struct WALCommandTests {
     func filledDirectory() throws -> String {
-        let data = makeTemporaryDirectory("hypha-cli")
+        let data = TemporaryDirectory("hypha-cli").path
         let fill = try runHypha(["wal", "stress-writer", "--data", data, "--shards", "2", "--batches", "12", "--segment-mib", "1", "--durability", "none"])
         #expect(fill.status == 0, "stress-writer: \(fill.stderr)")
         return data

@@ -2,37 +2,30 @@ import Foundation
 import Platform
 import WAL
 import Wire
-import Logging
 import Testing
+import TestSupport
 
 /// Kills a real writer process at random moments and checks that nothing it was told is
 /// durable is ever lost.
 @Suite struct WALCrashTests {
     @Test func everyAcknowledgedBatchSurvivesSIGKILL() throws {
-        let data = makeTemporaryDirectory("hypha-crash")
+        let data = TemporaryDirectory("hypha-crash").path
         defer { try? FileManager.default.removeItem(atPath: data) }
         var rng = SystemRandomNumberGenerator()
         var acknowledged: [(shard: Int, base: UInt64, count: Int)] = []
         let rounds = 24
         for round in 0 ..< rounds {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: hyphaBinary())
-            process.arguments = [
+            let writer = try ChildProcess(hyphaBinary(), [
                 "wal", "stress-writer", "--data", data, "--durability", "batch", "--shards", "2",
                 "--segment-mib", "1", "--batch-bytes", "6000", "--seed", "\(round + 1)",
                 "--retention-mib", "0", "--retention-hours", "0",
-            ]
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            ])
+            // The pause is what is under test: a kill at a random moment of the writer's work.
             usleep(UInt32.random(in: 30_000 ... 400_000, using: &rng))
-            kill(process.processIdentifier, SIGKILL)
-            let printed = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            #expect(process.terminationReason == .uncaughtSignal, "round \(round): the writer was killed, not finished")
+            let ended = try writer.stop(SIGKILL)
+            #expect(ended.signal == SIGKILL, "round \(round): the writer was killed, not finished: \(ended)")
             // Only complete lines count: the last one may have been cut by the kill.
-            var text = String(decoding: printed, as: UTF8.self)
+            var text = ended.stdout
             if let lastNewline = text.lastIndex(of: "\n") { text = String(text[...lastNewline]) } else { text = "" }
             for line in text.split(separator: "\n") {
                 let parts = line.split(separator: " ").compactMap { UInt64($0) }
@@ -41,11 +34,9 @@ import Testing
             }
 
             // Recover (as the next node start would), then the log must verify clean.
-            var logger = Logger(label: "crash-test")
-            logger.logLevel = .critical
             let wal = try WriteAheadLog.open(
                 dataDirectory: data, options: WALOptions(shardCount: 2, segmentSize: 1 << 20, durability: .batch, retention: .unlimited),
-                logger: logger)
+                logger: quietLogger)
             #expect(wal.recovery.problems.allSatisfy { $0.action == .truncated || $0.action == .removedEmpty },
                     "round \(round): only torn tails to cut: \(wal.recovery.problems)")
             try wal.close()

@@ -7,6 +7,7 @@ import Wire
 import NIOCore
 import Synchronization
 import Testing
+import TestSupport
 
 // The control frames of the native protocol (docs/protocol.md, section 5.9): their encoding,
 // and a real IngestServer on loopback driving simulated daemons through a stub control plane.
@@ -330,8 +331,12 @@ private func logRecords(_ count: Int, tag: String) -> [Record] {
         #expect(suspended.state == .suspended && suspended.epoch == 3 && suspended.checkpoint.count == 1)
         session0.send(.control(TaskControl(taskID: "cpu", epoch: 1, action: .revoke)))
         #expect(await eventually { d0.runningTasks.isEmpty }, "d0 runs nothing after the revoke")
-        try await Task.sleep(for: .milliseconds(150))  // a few heartbeat periods: no report may follow
-        #expect(!control.taskReports(of: "d0", task: "cpu").contains { $0.state != .running }, "revoke is not answered")
+        // A revoke is not answered: no report but `running` may follow, over three heartbeat
+        // periods counted by the node (a report travels before the heartbeat of its period).
+        let beatsAtRevoke = control.snapshot.heartbeats["d0", default: 0]
+        #expect(await holds({ !control.taskReports(of: "d0", task: "cpu").contains { $0.state != .running } },
+                            until: { control.snapshot.heartbeats["d0", default: 0] >= beatsAtRevoke + 3 }),
+                "revoke is not answered: \(control.taskReports(of: "d0", task: "cpu").map(\.state)) after \(control.snapshot.heartbeats["d0", default: 0] - beatsAtRevoke) heartbeats")
         #expect(control.taskReports(of: "d0", task: "cpu").first?.checkpoint == ["offset": "0"])
         let kinds = d0.events.map(\.kind)
         #expect(kinds.contains(.stopped(task: "nginx-logs", epoch: 3, why: .suspended)))
@@ -392,12 +397,18 @@ private func logRecords(_ count: Int, tag: String) -> [Record] {
         let survivor = try #require(fleet.daemon(id: "k2"))
 
         // Partition: the connection stays, heartbeats and reports stop, and come back.
+        // Once pauseHeartbeats returns no period sends anything, so `sent` is final; wait until
+        // the node has every beat sent before the pause (one may still be on the wire).
         survivor.pauseHeartbeats()
-        try await Task.sleep(for: .milliseconds(60))  // let a beat already on the wire arrive
-        let paused = control.snapshot.heartbeats["k2", default: 0]
+        let paused = survivor.heartbeatCounts.sent
+        #expect(await eventually { control.snapshot.heartbeats["k2", default: 0] == paused },
+                "the node got the \(paused) beats sent before the pause, has \(control.snapshot.heartbeats["k2", default: 0])")
         let pausedReports = control.reports(of: "k2").count
-        try await Task.sleep(for: .milliseconds(200))
-        #expect(control.snapshot.heartbeats["k2", default: 0] == paused && control.reports(of: "k2").count == pausedReports)
+        // Nothing more arrives from k2 while k0 beats six more times (the same 30 ms period).
+        let k0Beats = control.snapshot.heartbeats["k0", default: 0]
+        #expect(await holds({ control.snapshot.heartbeats["k2", default: 0] == paused && control.reports(of: "k2").count == pausedReports },
+                            until: { control.snapshot.heartbeats["k0", default: 0] >= k0Beats + 6 }),
+                "paused k2 sent nothing: \(control.snapshot.heartbeats["k2", default: 0]) beats (was \(paused)), \(control.reports(of: "k2").count) reports (was \(pausedReports))")
         #expect(survivor.isConnected && control.snapshot.closed.isEmpty)
         survivor.resumeHeartbeats()
         #expect(await eventually { control.snapshot.heartbeats["k2", default: 0] > paused }, "k2 beats again")
@@ -411,9 +422,16 @@ private func logRecords(_ count: Int, tag: String) -> [Record] {
             #expect(d.events.last?.kind == .stopped(task: "nginx-logs", epoch: 3, why: .killed))
             await #expect(throws: FleetError.self) { try await d.sendTaskData(taskID: "nginx-logs", records: logRecords(1, tag: "x")) }
         }
+        // No timer survives kill: the killed daemons send no beat (their own count stands still,
+        // and the node sees none) while the survivor beats four more times.
         let beats = control.snapshot.heartbeats
-        try await Task.sleep(for: .milliseconds(100))
-        #expect(control.snapshot.heartbeats["k0"] == beats["k0"] && control.snapshot.heartbeats["k1"] == beats["k1"], "no timer survives kill")
+        let sent = killed.map(\.heartbeatCounts.sent)
+        let survivorBeats = beats["k2", default: 0]
+        #expect(await holds({
+            let now = control.snapshot.heartbeats
+            return killed.map(\.heartbeatCounts.sent) == sent && now["k0"] == beats["k0"] && now["k1"] == beats["k1"]
+        }, until: { control.snapshot.heartbeats["k2", default: 0] >= survivorBeats + 4 }),
+                "no timer survives kill: sent \(killed.map(\.heartbeatCounts.sent)) (was \(sent))")
         #expect(survivor.runningTasks == ["nginx-logs": 3])
 
         await fleet.shutdown()

@@ -6,6 +6,7 @@ import Wire
 import NIOCore
 import NIOPosix
 import Testing
+import TestSupport
 
 /// UDP cannot push back: while the WAL is behind (the in-flight gate over its limit), syslog
 /// datagrams are dropped and counted, nothing of them is written, and once the gate drains

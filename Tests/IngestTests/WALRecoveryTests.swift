@@ -4,6 +4,7 @@ import Platform
 import WAL
 import Wire
 import Testing
+import TestSupport
 
 /// Recovery: torn tails, bit flips, damaged middle segments; the node always opens.
 @Suite struct WALRecoveryTests {
@@ -34,7 +35,7 @@ import Testing
         let segment = segmentPaths(base.path)[0]
         let batchEnd = try WALVerifier.scan(dataDirectory: base.path).shards[0][0].dataEnd
         for cut in offsets[2] ..< batchEnd {
-            let dir = base.copy()
+            let dir = try base.copy()
             defer { dir.remove() }
             let path = segmentPaths(dir.path)[0]
             #expect(truncate(path, off_t(cut)) == 0)
@@ -58,7 +59,7 @@ import Testing
         defer { base.remove() }
         let batchEnd = try WALVerifier.scan(dataDirectory: base.path).shards[0][0].dataEnd
         for cut in stride(from: offsets[2], to: batchEnd, by: 5) {
-            let dir = base.copy()
+            let dir = try base.copy()
             defer { dir.remove() }
             let handle = FileHandle(forUpdatingAtPath: segmentPaths(dir.path)[0])!
             try handle.seek(toOffset: UInt64(cut))
@@ -98,7 +99,7 @@ import Testing
             var positions = Array(offsets[1] ..< offsets[1] + 72).flatMap { byte in (0 ..< 8).map { (byte, $0) } }
             positions += (offsets[1] + 72 ..< end).map { ($0, $0 % 8) }
             for (byte, bit) in positions {
-                let dir = base.copy()
+                let dir = try base.copy()
                 defer { dir.remove() }
                 patch(segmentPaths(dir.path)[0], at: byte) { $0 ^ (1 << UInt8(bit)) }
                 let found = try WALVerifier.scan(dataDirectory: dir.path)

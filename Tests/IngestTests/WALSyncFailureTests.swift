@@ -5,6 +5,7 @@ import WAL
 import Wire
 import Synchronization
 import Testing
+import TestSupport
 
 /// A failed msync may already have cost the unsynced pages, and a later sync that succeeds
 /// proves nothing about them: the shard must stop, fail what waits, and acknowledge nothing more.
@@ -32,8 +33,8 @@ import Testing
         #expect(wal.shard(0).failure?.code == .shardStopped)
         #expect(wal.shard(0).durableSequence == durableBefore, "nothing more is claimed durable")
         let lag = wal.shard(0).syncLagNanoseconds
-        usleep(2_000)
-        #expect(wal.shard(0).syncLagNanoseconds > lag, "the sync lag keeps growing, so health sees the shard")
+        #expect(eventuallyBlocking(every: .milliseconds(1)) { wal.shard(0).syncLagNanoseconds > lag },
+                "the sync lag keeps growing, so health sees the shard: still \(wal.shard(0).syncLagNanoseconds) ns, was \(lag) ns")
 
         // From now on: appends and syncs throw the same error, even though the disk "works" again.
         let append = try #require(throws: WALError.self) { try wal.shard(0).append(makeBatch(1, tag: "after").0) }
@@ -131,10 +132,9 @@ private final class Results: Sendable {
 
     var add: ShardWriter.Completion { { result in self.results.withLock { $0.append(result) } } }
 
-    /// The results once `count` arrived, or what came within 5 s.
+    /// The results once `count` arrived, or what came within 10 s.
     func wait(count: Int) -> [WriteResult] {
-        let deadline = Date().addingTimeInterval(5)
-        while results.withLock({ $0.count }) < count, Date() < deadline { usleep(2_000) }
+        _ = eventuallyBlocking(every: .milliseconds(2)) { results.withLock { $0.count } >= count }
         return results.withLock { $0 }
     }
 }

@@ -4,6 +4,7 @@ import Platform
 import WAL
 import Wire
 import Testing
+import TestSupport
 import Workload
 
 @Suite struct WALWriteTests {
@@ -43,12 +44,8 @@ import Workload
         let flusher = WALFlusher(wal: wal, logger: quietLogger) { shard, seq in notified.record(shard, seq) }
         defer { flusher.stop() }
         try appendOK(wal.shard(0), makeBatch(7, tag: "x").0)
-        var waited = 0
-        while wal.shard(0).durableSequence < 7 && waited < 400 {
-            try await Task.sleep(for: .milliseconds(5))
-            waited += 1
-        }
-        #expect(wal.shard(0).durableSequence == 7, "the flusher made the batch durable within 2 s")
+        let durable = await eventually { wal.shard(0).durableSequence >= 7 }
+        #expect(durable && wal.shard(0).durableSequence == 7, "the flusher made the batch durable: at \(wal.shard(0).durableSequence), expected 7")
         #expect(notified.last.map { $0 == (0, 7) } == true, "onDurable reported shard 0 at 7: \(String(describing: notified.last))")
         try wal.close()
     }

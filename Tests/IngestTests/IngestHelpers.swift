@@ -1,49 +1,12 @@
+// Helpers of this target's WAL and listener tests; what every target shares is in TestSupport.
 import Foundation
 import Ingest
 import Platform
 import WAL
 import Wire
-import Logging
 import NIOCore
 import Workload
-
-/// A fresh directory under /tmp, removed when the value is released by `remove()`.
-struct TemporaryDirectory {
-    let path: String
-
-    init(_ label: String = "hypha-test") {
-        let template = NSTemporaryDirectory() + "\(label)-XXXXXX"
-        var bytes = Array(template.utf8CString)
-        guard let made = mkdtemp(&bytes) else { fatalError("mkdtemp failed") }
-        path = String(cString: made)
-    }
-
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
-
-    /// A copy of this directory's contents in a new temporary directory.
-    func copy() -> TemporaryDirectory {
-        let target = TemporaryDirectory("hypha-copy")
-        try? FileManager.default.removeItem(atPath: target.path)
-        try! FileManager.default.copyItem(atPath: path, toPath: target.path)
-        return target
-    }
-}
-
-/// Polls `condition` every 10 ms until it holds or `timeout` passes; whether it held.
-func eventually(timeout: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while !condition() {
-        guard ContinuousClock.now < deadline else { return false }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return true
-}
-
-let quietLogger: Logger = {
-    var logger = Logger(label: "test")
-    logger.logLevel = .critical
-    return logger
-}()
+import TestSupport
 
 /// Small, test-sized WAL options.
 func testOptions(shards: Int = 1, segmentSize: Int = 256 << 10, durability: Durability = .none) -> WALOptions {

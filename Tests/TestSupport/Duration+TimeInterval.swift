@@ -1,0 +1,4 @@
+extension Duration {
+    /// The duration in seconds, for Foundation APIs that take a `TimeInterval`.
+    var timeInterval: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
