@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// A data directory on a small tmpfs that fills up: the node never drops what it accepted, tells
 /// the truth about it, answers every native batch, and writes again by itself once space
@@ -42,14 +43,14 @@ struct FullDiskEndToEndTests {
             NativeEndToEndTests.client, "send", "--port", "\(node.port("native"))", "--daemon-id", "filler", "--producer-id", "5",
             "--first-seq", "1", "--batches", "100", "--records-per-batch", "1000", "--tag", "fill",
         ]
-        let first = try run("/usr/bin/python3", send)
+        let first = try runProcess("/usr/bin/python3", send)
         let answers = first.stdout.split(separator: "\n")
         #expect(first.status == 3, "the node answered ERROR when the disk was full (exit \(first.status)): \(first.stderr)")
         #expect(answers.last?.contains("\"code\": 8") == true, "ERROR 8 after the last stored batch: \(answers.suffix(2))")
         #expect(answers.dropLast().allSatisfy { $0.contains("\"type\": \"ACK\"") }, "every batch before it was acknowledged")
 
         try disk.grow(megabytes: 64)
-        let second = try run("/usr/bin/python3", send)
+        let second = try runProcess("/usr/bin/python3", send)
         #expect(second.status == 0, "the resend goes through once space returned: \(second.stderr)")
         #expect(second.stdout.split(separator: "\n").count == 100, "every batch answered")
         node.stop()
@@ -72,18 +73,18 @@ struct FullDisk {
     }()
 
     init(megabytes: Int) throws {
-        path = makeTemporaryDirectory("hypha-fulldisk")
-        let result = try run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(megabytes)m", "tmpfs", path])
+        path = TemporaryDirectory("hypha-fulldisk").path
+        let result = try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=\(megabytes)m", "tmpfs", path])
         guard result.status == 0 else { throw HyphaNode.NodeError(message: "mount failed: \(result.stderr)") }
     }
 
     func grow(megabytes: Int) throws {
-        let result = try run("/bin/mount", ["-o", "remount,size=\(megabytes)m", path])
+        let result = try runProcess("/bin/mount", ["-o", "remount,size=\(megabytes)m", path])
         guard result.status == 0 else { throw HyphaNode.NodeError(message: "remount failed: \(result.stderr)") }
     }
 
     func remove() {
-        _ = try? run("/bin/umount", ["-l", path])
+        _ = try? runProcess("/bin/umount", ["-l", path])
         try? FileManager.default.removeItem(atPath: path)
     }
 }

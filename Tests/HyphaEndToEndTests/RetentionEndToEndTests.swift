@@ -1,18 +1,19 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Batches stamped a week and more in the past (a spool replayed after an outage, a host with a
 /// wrong clock) are acknowledged, kept, and deduplicated after a restart: retention ages
 /// segments by when they were written, not by the records' own timestamps.
 @Suite struct RetentionEndToEndTests {
     @Test func oldTimestampsAreKeptAndResendsStayDuplicatesAfterARestart() throws {
-        let data = makeTemporaryDirectory("hypha-retention")
+        let data = TemporaryDirectory("hypha-retention").path
         defer { try? FileManager.default.removeItem(atPath: data) }
         // 1 MiB uncompressed segments, so the batches below fill several and every roll runs retention.
         var node = try HyphaNode(data: data, arguments: ["--segment-mib", "1", "--codec", "none"], shards: 1)
         let eightDaysAgo = (Int(Date().timeIntervalSince1970) - 8 * 86_400) * 1_000_000_000
         func send(_ port: Int) throws -> [[String: Any]] {
-            let result = try run("/usr/bin/python3", [
+            let result = try runProcess("/usr/bin/python3", [
                 NativeEndToEndTests.client, "send", "--port", "\(port)", "--daemon-id", "replayer", "--producer-id", "9",
                 "--first-seq", "1", "--batches", "60", "--records-per-batch", "1000", "--tag", "spool",
                 "--timestamp", "\(eightDaysAgo)",

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `hypha serve` and `hypha wal stress-writer` take their settings from one table: flags and the
 /// file agree, errors read well, and the source bounds reach ingest.
@@ -20,7 +21,7 @@ import Testing
         var mostInRegistry = 0
         // Twenty hosts keep sending until the node reports sources; meanwhile neither count may
         // pass 3.
-        let tracked = eventually(seconds: 20) {
+        let tracked = eventuallyBlocking(timeout: .seconds(20)) {
             for host in 0 ..< 20 { client.send(#"{"message":"m","host":"host\#(host)"}"# + "\n") }
             let sources = (try? node.http("/metrics").1).flatMap { metric($0, "hypha_sources") } ?? 0
             mostTracked = max(mostTracked, sources)
@@ -33,7 +34,7 @@ import Testing
         #expect(mostInRegistry <= 3, "/api/v1/daemons listed at most 3 sources: \(mostInRegistry)")
         // Silent for longer than --source-expiry-s 1, every source is forgotten.
         var left = (tracked: -1.0, registry: -1)
-        let forgotten = eventually(seconds: 15) {
+        let forgotten = eventuallyBlocking(timeout: .seconds(15)) {
             left.tracked = (try? node.http("/metrics").1).flatMap { metric($0, "hypha_sources") } ?? -1
             left.registry = registrySources(node) ?? -1
             return left == (0, 0)
@@ -43,7 +44,7 @@ import Testing
     }
 
     @Test func flagsWinOverTheConfigFileAndTakeBothForms() throws {
-        let dir = makeTemporaryDirectory("hypha-settings")
+        let dir = TemporaryDirectory("hypha-settings").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let file = dir + "/node.yaml"
         try "shards: 5\nlog_level: warning\n".write(toFile: file, atomically: true, encoding: .utf8)
@@ -89,7 +90,7 @@ import Testing
     }
 
     @Test func stressWriterTakesTheSameWALFlagsWithTheirUpperBounds() throws {
-        let data = makeTemporaryDirectory("hypha-stress")
+        let data = TemporaryDirectory("hypha-stress").path
         defer { try? FileManager.default.removeItem(atPath: data) }
         let tooBig = try runHypha(["wal", "stress-writer", "--data", data, "--segment-mib", "5000", "--batches", "1"])
         #expect(tooBig.status != 0 && tooBig.stderr.contains("--segment-mib must be between 1 and 4096, got 5000"), "\(tooBig.stderr)")

@@ -3,6 +3,7 @@ import Foundation
 import Platform
 import Synchronization
 import Testing
+import TestSupport
 import WAL
 
 /// When the WAL cannot take batches (a full disk), nothing accepted is dropped: the line

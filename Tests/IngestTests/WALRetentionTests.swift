@@ -2,6 +2,7 @@ import Foundation
 import Ingest
 import Platform
 import Testing
+import TestSupport
 import WAL
 
 /// Retention ages segments by when they were written, never by the timestamps senders put in
