@@ -36,7 +36,7 @@ public enum LEB128 {
 
 extension Array where Element == UInt8 {
     /// Appends `value` as an unpadded LEB128 varint.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func appendVarint(_ value: UInt64) {
         var v = value
         while v >= 0x80 {
@@ -55,7 +55,7 @@ extension Array where Element == UInt8 {
     }
 
     /// Appends `value` as `T`'s size in little-endian bytes.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
         unsafe Swift.withUnsafeBytes(of: value.littleEndian) { unsafe append(contentsOf: $0) }
     }
@@ -91,7 +91,7 @@ extension Array where Element == UInt8 {
     }
 
     /// Appends a LEB128 length and then the bytes of `view`.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func appendLengthPrefixed(_ view: ByteView) {
         appendVarint(UInt64(view.count))
         view.append(to: &self)

@@ -34,6 +34,7 @@ public import Glibc
     }
 
     /// Calls `body` with a view of `bytes` (for tests and edges).
+    @inlinable
     public static func with<R>(_ bytes: [UInt8], _ body: (ByteView) throws -> R) rethrows -> R {
         try unsafe bytes.withUnsafeBytes { try body(unsafe ByteView($0)) }
     }
