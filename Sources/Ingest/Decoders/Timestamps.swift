@@ -56,20 +56,9 @@ public enum Timestamps {
         default:
             return nil
         }
-        let days = daysFromCivil(year: year, month: month, day: day)
+        let days = CivilDate(year: year, month: month, day: day).daysSinceEpoch
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset
         return nanoseconds(seconds: seconds, fraction: fraction)
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm; month
-    /// 1…12, day 1…31, not range-checked). O(1).
-    public static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
     }
 
     /// Parses the BSD syslog timestamp `Mmm dd hh:mm:ss` / `Mmm  d hh:mm:ss` (15 bytes; also the
@@ -108,7 +97,7 @@ public enum Timestamps {
         var year = utcYear(of: receivedAt)
         let secondsOfDay = hour * 3600 + minute * 60 + second
         func at(_ year: Int64) -> Int64? {
-            nanoseconds(seconds: daysFromCivil(year: year, month: month, day: day) * 86_400 + secondsOfDay, fraction: 0)
+            nanoseconds(seconds: CivilDate(year: year, month: month, day: day).daysSinceEpoch * 86_400 + secondsOfDay, fraction: 0)
         }
         guard var result = at(year) else { return nil }
         if result > receivedAt, result - receivedAt > nanosPerDay {
@@ -156,14 +145,7 @@ public enum Timestamps {
     static func utcYear(of ns: Int64) -> Int64 {
         var days = ns / nanosPerDay
         if ns % nanosPerDay < 0 { days -= 1 }
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return yoe + era * 400 + (month <= 2 ? 1 : 0)
+        return CivilDate(daysSinceEpoch: days).year
     }
 
     /// The month 1…12 of a three-letter English abbreviation at `start` (any case), or `nil`.

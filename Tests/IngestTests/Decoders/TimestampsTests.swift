@@ -64,9 +64,11 @@ import Testing
         (1970, 1, 1, Int64(0)), (1969, 12, 31, -1), (2000, 3, 1, 11017), (2026, 11, 21, 20778), (1600, 1, 1, -135_140),
         (2400, 2, 29, 157_113),
     ])
-    func daysFromCivil(_ year: Int, _ month: Int, _ day: Int, _ expected: Int64) {
-        let got = Timestamps.daysFromCivil(year: Int64(year), month: Int64(month), day: Int64(day))
+    func civilDatesConvertBothWays(_ year: Int, _ month: Int, _ day: Int, _ expected: Int64) {
+        let date = CivilDate(year: Int64(year), month: Int64(month), day: Int64(day))
+        let got = date.daysSinceEpoch
         #expect(got == expected, "\(year)-\(month)-\(day): got \(got), want \(expected)")
+        #expect(CivilDate(daysSinceEpoch: expected) == date, "and back: \(CivilDate(daysSinceEpoch: expected))")
         #expect(year < 1678 || year > 2261 || got * 86_400 * 1_000_000_000 == H.utc(year, month, day))
     }
 
