@@ -98,7 +98,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Platform", "WAL", "Wire", "Ingest", "Control", "Settings",
+                "Platform", "WAL", "Ingest", "Control", "Settings",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -134,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "hypha",
             dependencies: [
-                "Platform", "WAL", "Ingest", "Control", "Server", "Settings", "Workload", "Bench",
+                "WAL", "Server", "Settings", "Workload", "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -177,13 +177,13 @@ let package = Package(
         ),
         .testTarget(
             name: "BenchTests",
-            dependencies: ["Bench", "WAL", "Workload", "hypha", "TestSupport"],
+            dependencies: ["Bench", "Platform", "WAL", "Wire", "hypha", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "HyphaEndToEndTests",
             dependencies: [
-                "WAL", "Wire", "Control", "Workload", "Fleet", "hypha", "TestSupport", .product(name: "NIOCore", package: "swift-nio"),
+                "Platform", "WAL", "Wire", "Control", "Fleet", "hypha", "TestSupport", .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
