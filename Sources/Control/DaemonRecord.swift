@@ -18,6 +18,8 @@ public struct DaemonRecord: Sendable, Equatable, Codable {
     public var agentVersion: String
     /// The native protocol version from its HELLO.
     public var protocolVersion: UInt16
+    /// The incarnation from its latest HELLO (version 2), `nil` when it named none.
+    public var incarnation: DaemonIncarnation?
     /// The peer address of its latest connection (empty when only known from a heartbeat).
     public var peer: String
     /// How many connections of this daemon are open now (a reconnect may overlap the old
@@ -36,6 +38,9 @@ public struct DaemonRecord: Sendable, Equatable, Codable {
     public var lastDisconnect: Int64?
     /// How many heartbeats have arrived since the registry first heard of the daemon.
     public var heartbeatCount: Int
+    /// How many of its batches were answered as duplicates (stored before, not written again)
+    /// since the registry first heard of it.
+    public var duplicateBatches: Int
     /// The figures of the latest HEARTBEAT; `nil` before the first.
     public var heartbeat: DaemonHeartbeatStats?
     /// An EMA of records/s computed from the growth of `recordsSent` between heartbeats
@@ -48,15 +53,16 @@ public struct DaemonRecord: Sendable, Equatable, Codable {
     /// A record for a daemon first heard of at `now`.
     public init(
         id: String, region: String = Topology.defaultRegion, labels: [String: String] = [:], agentVersion: String = "",
-        protocolVersion: UInt16 = 1, peer: String = "", connections: Int = 0, firstSeen: Int64, lastSeen: Int64? = nil,
-        lastHello: Int64? = nil, lastHeartbeat: Int64? = nil, lastDisconnect: Int64? = nil, heartbeatCount: Int = 0,
-        heartbeat: DaemonHeartbeatStats? = nil, rate: ThroughputEMA? = nil
+        protocolVersion: UInt16 = 1, incarnation: DaemonIncarnation? = nil, peer: String = "", connections: Int = 0, firstSeen: Int64,
+        lastSeen: Int64? = nil, lastHello: Int64? = nil, lastHeartbeat: Int64? = nil, lastDisconnect: Int64? = nil,
+        heartbeatCount: Int = 0, duplicateBatches: Int = 0, heartbeat: DaemonHeartbeatStats? = nil, rate: ThroughputEMA? = nil
     ) {
         self.id = id
         self.region = region.isEmpty ? Topology.defaultRegion : region
         self.labels = labels
         self.agentVersion = agentVersion
         self.protocolVersion = protocolVersion
+        self.incarnation = incarnation
         self.peer = peer
         self.connections = connections
         self.firstSeen = firstSeen
@@ -65,6 +71,7 @@ public struct DaemonRecord: Sendable, Equatable, Codable {
         self.lastHeartbeat = lastHeartbeat
         self.lastDisconnect = lastDisconnect
         self.heartbeatCount = heartbeatCount
+        self.duplicateBatches = duplicateBatches
         self.heartbeat = heartbeat
         self.rate = rate
     }

@@ -62,6 +62,11 @@ public final class DaemonRegistry: DaemonObserver {
         state.withLock { $0.disconnect(id: id, now: now) }
     }
 
+    /// Counts a batch answered as a duplicate. Called by Ingest on the connection's event loop.
+    public func daemonSentDuplicate(id: String) {
+        state.withLock { $0.duplicate(id: id) }
+    }
+
     // MARK: Sources and expiry (timer)
 
     /// Mirrors the ingest path's per-source view and applies the source bound and both

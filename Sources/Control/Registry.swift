@@ -98,6 +98,7 @@ public struct RegistryState: Sendable {
             known.labels = hello.labels
             known.agentVersion = hello.agentVersion
             known.protocolVersion = hello.version
+            known.incarnation = hello.incarnation
             known.peer = peer
             known.connections += 1
             known.lastHello = now
@@ -108,7 +109,7 @@ public struct RegistryState: Sendable {
         makeRoomForDaemon()
         daemons[hello.daemonID] = DaemonRecord(
             id: hello.daemonID, region: hello.region, labels: hello.labels, agentVersion: hello.agentVersion,
-            protocolVersion: hello.version, peer: peer, connections: 1, firstSeen: now)
+            protocolVersion: hello.version, incarnation: hello.incarnation, peer: peer, connections: 1, firstSeen: now)
     }
 
     /// A daemon sent a HEARTBEAT.
@@ -135,6 +136,11 @@ public struct RegistryState: Sendable {
         record.lastHeartbeat = now
         record.lastSeen = max(record.lastSeen, now)
         daemons[id] = record
+    }
+
+    /// A batch of the daemon was answered as a duplicate. Unknown ids are ignored.
+    public mutating func duplicate(id: String) {
+        daemons[id]?.duplicateBatches += 1
     }
 
     /// One of a daemon's connections closed. Unknown ids are ignored.

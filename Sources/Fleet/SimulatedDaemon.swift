@@ -48,6 +48,10 @@ public final class SimulatedDaemon: Sendable {
         public var labels: [String: String]
         public var token: String
         public var agentVersion: String
+        /// The daemon's incarnation: when set, its HELLO is version 2 and names it (a daemon
+        /// that keeps its state across connections keeps its incarnation; one that restarts
+        /// without it picks a new one, ``DaemonIncarnation/random()``). `nil`: a version 1 HELLO.
+        public var incarnation: DaemonIncarnation?
         /// Heartbeat period; `nil` uses the node's `heartbeat_interval_ms`. The first heartbeat
         /// comes after a random 50–100 % of the period, so a large fleet does not beat in step.
         public var heartbeatInterval: TimeAmount?
@@ -62,7 +66,8 @@ public final class SimulatedDaemon: Sendable {
 
         public init(
             daemonID: String, region: String = "", labels: [String: String] = [:], token: String = "",
-            agentVersion: String = "hypha-fleet/1", heartbeatInterval: TimeAmount? = nil, acknowledgesTaskControl: Bool = true,
+            agentVersion: String = "hypha-fleet/1", incarnation: DaemonIncarnation? = nil, heartbeatInterval: TimeAmount? = nil,
+            acknowledgesTaskControl: Bool = true,
             checkpointStep: UInt64 = 1, configPolicy: @escaping @Sendable (ConfigPush) -> ConfigApplyState = { _ in .applied }
         ) {
             self.daemonID = daemonID
@@ -70,6 +75,7 @@ public final class SimulatedDaemon: Sendable {
             self.labels = labels
             self.token = token
             self.agentVersion = agentVersion
+            self.incarnation = incarnation
             self.heartbeatInterval = heartbeatInterval
             self.acknowledgesTaskControl = acknowledgesTaskControl
             self.checkpointStep = checkpointStep
@@ -132,6 +138,15 @@ public final class SimulatedDaemon: Sendable {
         try await connectFuture(to: address, timeout: timeout).get()
     }
 
+    /// The HELLO of `configuration`: version 2 naming its incarnation when it has one.
+    private static func hello(_ configuration: Configuration) -> NativeHello {
+        var hello = NativeHello(
+            version: configuration.incarnation == nil ? 1 : 2, daemonID: configuration.daemonID, region: configuration.region,
+            labels: configuration.labels, token: configuration.token, agentVersion: configuration.agentVersion)
+        hello.incarnation = configuration.incarnation
+        return hello
+    }
+
     /// ``connect(to:timeout:)`` as a future, completed on ``eventLoop``.
     func connectFuture(to address: SocketAddress, timeout: TimeAmount) -> EventLoopFuture<NativeWelcome> {
         let promise = eventLoop.makePromise(of: NativeWelcome.self)
@@ -149,9 +164,7 @@ public final class SimulatedDaemon: Sendable {
             state.withLock { $0.channel }?.close(promise: nil)
         }
         promise.futureResult.whenComplete { _ in deadline.cancel() }
-        let hello = NativeHello(
-            daemonID: configuration.daemonID, region: configuration.region, labels: configuration.labels, token: configuration.token,
-            agentVersion: configuration.agentVersion)
+        let hello = Self.hello(configuration)
         ClientBootstrap(group: eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 256, initial: 1024, maximum: 1 << 20))

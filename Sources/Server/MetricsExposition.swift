@@ -20,6 +20,14 @@ struct MetricsExposition {
         perListener("hypha_listener_rejects_total", "Malformed lines, frames or records refused, per listener.") { $0.rejects }
         perListener("hypha_listener_dropped_total", "Datagrams dropped under backpressure, per listener.") { $0.dropped }
         perListener("hypha_listener_connections_total", "Connections accepted, per listener.") { $0.connections }
+        m.family("hypha_native_batches_total", "counter", "Native batch frames received, by encoding: plain BATCH, or BATCH_COMPRESSED in lz4 or zstd.")
+        for e in NativeBatchEncoding.allCases { m.sample("hypha_native_batches_total", ["encoding": e.description], Double(snapshot.native.batches[e.rawValue])) }
+        m.family("hypha_native_batch_wire_bytes_total", "counter", "Bytes of native batch frames as received (compressed for lz4 and zstd), by encoding.")
+        for e in NativeBatchEncoding.allCases {
+            m.sample("hypha_native_batch_wire_bytes_total", ["encoding": e.description], Double(snapshot.native.wireBytes[e.rawValue]))
+        }
+        m.family("hypha_native_duplicate_batches_total", "counter", "Native batches answered as duplicates (ACK status 1): stored before, nothing written now.")
+        m.sample("hypha_native_duplicate_batches_total", [:], Double(snapshot.native.duplicates))
 
         let shards = 0 ..< wal.shardCount
         m.family("hypha_shard_records_per_second", "gauge", "EMA (alpha 0.1, 1 s tick) of records written per second, per shard.")

@@ -66,7 +66,10 @@ struct NodeParts {
         alerts = try AlertsRuntime(
             rulesPath: configuration.rulesPath, dataDirectory: configuration.dataDirectory, nodeID: configuration.nodeID,
             evaluationInterval: configuration.evaluationInterval, logger: logger)
-        writers = ShardWriters(wal: wal, limits: configuration.limits, threads: configuration.threads, tap: alerts.tap, logger: logger)
+        // A compressed native batch becomes one WAL batch: it must fit in a segment.
+        var limits = configuration.limits
+        limits.maxBatchBytes = min(limits.maxBatchBytes, configuration.wal.largestBatchPayload)
+        writers = ShardWriters(wal: wal, limits: limits, threads: configuration.threads, tap: alerts.tap, logger: logger)
         let stats = IngestStats(
             shardCount: wal.shardCount, maxSources: configuration.registry.maxSources,
             sourceExpirySeconds: configuration.registry.sourceExpiry.components.seconds)
@@ -80,7 +83,7 @@ struct NodeParts {
             settings: configuration.coordinatorSettings, clock: SystemEpochClock(), logger: logger,
             health: { control.daemonStates() }, throughput: { registry.throughputs() })
         ingest = IngestServer(
-            writers: writers, stats: stats, limits: configuration.limits, bindHost: configuration.bindHost,
+            writers: writers, stats: stats, limits: limits, bindHost: configuration.bindHost,
             ports: configuration.ports, tokens: configuration.tokens, nodeID: configuration.nodeID, observer: registry,
             control: coordinator, heartbeatMilliseconds: UInt32(configuration.heartbeatInterval.clampedNanoseconds / 1_000_000),
             threads: configuration.threads, logger: logger)

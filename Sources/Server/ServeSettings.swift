@@ -46,6 +46,9 @@ extension ServeConfiguration {
         .bytes(
             "limits.frame_mib", flag: "max-frame-mib", \.limits.maxFrameBytes, unit: .mebibytes, in: 1 ... 1024,
             help: "Largest native frame and octet-counted syslog message."),
+        .bytes(
+            "limits.batch_mib", flag: "max-batch-mib", \.limits.maxBatchBytes, unit: .mebibytes, in: 1 ... BatchHeader.maxPayload >> 20,
+            help: "Largest uncompressed native BATCH_COMPRESSED (max_batch_bytes in HELLO_OK); never more than fits in one WAL segment."),
         .integer(
             "limits.connections", flag: "max-connections", \.limits.maxConnections, in: 1 ... 1_000_000,
             help: "Most open connections, all listeners together."),

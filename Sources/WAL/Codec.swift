@@ -62,10 +62,20 @@ public enum WALCodec: UInt8, Sendable, CaseIterable, CustomStringConvertible {
 
     /// Decompresses `input`, which expands to exactly `originalLength` bytes.
     public func decompress(_ input: [UInt8], codec: WALCodec, originalLength: Int) throws(WALError) -> [UInt8] {
-        var output = [UInt8](repeating: 0, count: originalLength)
-        let n = unsafe input.withUnsafeBytes { src in
-            unsafe output.withUnsafeMutableBytes { dst in
-                unsafe hy_decompress(raw, Int32(codec.rawValue), src.baseAddress, src.count, dst.baseAddress, dst.count)
+        // Safe here: `UInt8` has no padding, so its bytes are its elements.
+        try unsafe decompress(input.span.bytes, codec: codec, originalLength: originalLength)
+    }
+
+    /// Decompresses borrowed bytes (a network buffer, say) into a new array of exactly
+    /// `originalLength` bytes, the only allocation.
+    /// - Throws: ``WALError`` `codec` when `input` is malformed or does not expand to exactly
+    ///   `originalLength` bytes.
+    public func decompress(_ input: RawSpan, codec: WALCodec, originalLength: Int) throws(WALError) -> [UInt8] {
+        var n: Int64 = 0
+        let output = unsafe input.withUnsafeBytes { src in
+            unsafe [UInt8](unsafeUninitializedCapacity: originalLength) { dst, initialized in
+                n = unsafe hy_decompress(raw, Int32(codec.rawValue), src.baseAddress, src.count, dst.baseAddress, dst.count)
+                initialized = n > 0 ? Int(n) : 0
             }
         }
         guard n == originalLength else {

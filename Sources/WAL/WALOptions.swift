@@ -46,6 +46,10 @@ public struct WALOptions: Sendable {
     /// zstd level for batches written with the zstd codec.
     public var zstdLevel: Int32
 
+    /// The largest batch payload that fits in one segment, after the segment header and the
+    /// batch header, and in one batch (``BatchHeader/maxPayload``).
+    public var largestBatchPayload: Int { min(BatchHeader.maxPayload, segmentSize - SegmentHeader.size - BatchHeader.size) }
+
     public init(
         shardCount: Int = 4, segmentSize: Int = 64 << 20, durability: Durability = .interval,
         syncIntervalMilliseconds: Int = 10, retention: RetentionPolicy = RetentionPolicy(), zstdLevel: Int32 = 1

@@ -71,4 +71,8 @@ public protocol DaemonObserver: Sendable {
     func daemonConnected(hello: NativeHello, peer: String)
     func daemonHeartbeat(id: String, heartbeat: NativeHeartbeat)
     func daemonDisconnected(id: String)
+    /// A batch of the daemon was answered as a duplicate (ACK status 1): stored before, not
+    /// written now. Rare in a healthy fleet; growing while the daemon sends new data means it
+    /// restarted its sequences under an old de-duplication key.
+    func daemonSentDuplicate(id: String)
 }

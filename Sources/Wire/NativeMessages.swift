@@ -1,6 +1,6 @@
 public import NIOCore
 
-/// Frame types of the native protocol, version 1 (docs/protocol.md).
+/// Frame types of the native protocol (docs/protocol.md, section 3).
 public enum NativeFrameType: UInt8, Sendable {
     case hello = 0x01
     case helloOK = 0x02
@@ -9,6 +9,8 @@ public enum NativeFrameType: UInt8, Sendable {
     case nack = 0x05
     case heartbeat = 0x06
     case heartbeatAck = 0x07
+    /// Version 2 only, and only with the codec HELLO_OK named (docs/protocol.md, section 5.10).
+    case batchCompressed = 0x08
     case error = 0x0F
     // Reserved for the control plane.
     case configPush = 0x10
@@ -41,22 +43,35 @@ public enum NativeRejectCode: UInt16, Sendable {
     case fenced = 5
 }
 
-/// A decoded HELLO.
+/// A HELLO, the first frame of a daemon (docs/protocol.md, section 5.1).
+///
+/// Version 1 carries the daemon's identity, labels and token; version 2 adds `extensions`,
+/// pairs that offer compression (``compression``) and name the daemon's de-duplication state
+/// (``incarnation``). A version 1 HELLO has no extensions: ``frame(allocator:)`` leaves them
+/// out, byte for byte as before version 2 existed.
 public struct NativeHello: Sendable, Equatable {
+    /// 1 or 2 (``supportedVersions``).
     public var version: UInt16
     public var daemonID: String
     public var region: String
     public var labels: [String: String]
     public var token: String
     public var agentVersion: String
+    /// Version 2's extension pairs, by key (``NativeExtensionKey``); unknown keys are kept
+    /// and ignored. Not sent with version 1.
+    public var extensions: [String: String]
 
-    public init(version: UInt16 = 1, daemonID: String, region: String = "", labels: [String: String] = [:], token: String = "", agentVersion: String = "") {
+    public init(
+        version: UInt16 = 1, daemonID: String, region: String = "", labels: [String: String] = [:], token: String = "", agentVersion: String = "",
+        extensions: [String: String] = [:]
+    ) {
         self.version = version
         self.daemonID = daemonID
         self.region = region
         self.labels = labels
         self.token = token
         self.agentVersion = agentVersion
+        self.extensions = extensions
     }
 }
 
@@ -133,22 +148,30 @@ extension ByteBuffer {
 }
 
 extension NativeHello {
+    /// Decodes a HELLO body of version 1 or 2.
+    /// - Throws: ``NativeMalformed`` when the body does not decode exactly, `daemon_id` is
+    ///   empty, a known extension has a bad value, or the version is not 1 or 2 (the node
+    ///   answers another version with ERROR 1 before decoding).
     public static func decode(_ body: inout ByteBuffer) throws(NativeMalformed) -> NativeHello {
         let version = try body.readNativeInteger(UInt16.self, "version")
+        guard supportedVersions.contains(version) else { throw NativeMalformed(what: "HELLO version \(version) has no known layout") }
         let daemonID = try body.readNativeString("daemon_id", max: 128)
         let region = try body.readNativeString("region", max: 64)
         let labels = try body.readNativePairs("labels")
         let token = try body.readNativeString("token")
         let agent = try body.readNativeString("agent_version")
+        let extensions = try version >= 2 ? body.readNativePairs("extensions") : [:]
         guard body.readableBytes == 0 else { throw NativeMalformed(what: "HELLO has \(body.readableBytes) trailing bytes") }
         guard !daemonID.isEmpty else { throw NativeMalformed(what: "daemon_id is empty") }
-        return NativeHello(version: version, daemonID: daemonID, region: region, labels: labels, token: token, agentVersion: agent)
+        let hello = NativeHello(
+            version: version, daemonID: daemonID, region: region, labels: labels, token: token, agentVersion: agent, extensions: extensions)
+        try hello.checkExtensions()
+        return hello
     }
-}
 
-extension NativeHello {
     /// The whole HELLO frame (length, type 0x01, body) as a daemon sends it (docs/protocol.md,
-    /// section 5.1). Labels are written sorted by key.
+    /// section 5.1). Labels and extensions are written sorted by key; extensions only from
+    /// version 2 on.
     public func frame(allocator: ByteBufferAllocator) -> ByteBuffer {
         NativeFrames.frame(.hello, allocator: allocator) {
             $0.writeInteger(version, endianness: .big)
@@ -157,6 +180,7 @@ extension NativeHello {
             $0.writeNativePairs(labels)
             $0.writeNativeString(token)
             $0.writeNativeString(agentVersion)
+            if version >= 2 { $0.writeNativePairs(extensions) }
         }
     }
 }
@@ -197,15 +221,6 @@ public enum NativeFrames {
         body(&buffer)
         buffer.setInteger(UInt32(buffer.readableBytes - 4), at: buffer.readerIndex, endianness: .big)
         return buffer
-    }
-
-    public static func helloOK(maxFrame: Int, heartbeatMilliseconds: UInt32, nodeID: String, allocator: ByteBufferAllocator) -> ByteBuffer {
-        frame(.helloOK, allocator: allocator) {
-            $0.writeInteger(UInt16(1), endianness: .big)
-            $0.writeInteger(UInt32(maxFrame), endianness: .big)
-            $0.writeInteger(heartbeatMilliseconds, endianness: .big)
-            $0.writeNativeString(nodeID)
-        }
     }
 
     /// ERROR: the code and a message (either side may send one).

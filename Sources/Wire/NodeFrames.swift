@@ -2,20 +2,30 @@ public import NIOCore
 public import WAL
 
 // The client side of the native protocol: the node → daemon frames a daemon reads (HELLO_OK,
-// ACK, NACK, HEARTBEAT_ACK, ERROR; docs/protocol.md, sections 5.2–5.8) and the BATCH it writes.
+// ACK, NACK, HEARTBEAT_ACK, ERROR; docs/protocol.md, sections 5.2–5.8) and the BATCH (from
+// records, or from an encoded WAL payload) and BATCH_COMPRESSED it writes.
 // The node writes those frames with ``NativeFrames``; control frames are decoded with
 // ``NodeControlMessage/decode(type:body:)``; so every format exists once, for both sides.
 
 /// Readers for the bodies of the node's answers (after the type byte); each rejects short
 /// bodies and trailing bytes.
 public enum NodeFrames {
+    /// HELLO_OK of version 1 or 2 (version 2 ends with the `extensions` pairs).
+    /// - Throws: ``NativeMalformed`` when the body does not decode exactly, the version is
+    ///   not 1 or 2, or a known extension has a bad value.
     public static func welcome(_ body: inout ByteBuffer) throws(NativeMalformed) -> NativeWelcome {
-        let w = NativeWelcome(
-            version: try body.readNativeInteger(UInt16.self, "version"),
+        let version = try body.readNativeInteger(UInt16.self, "version")
+        guard NativeHello.supportedVersions.contains(version) else {
+            throw NativeMalformed(what: "HELLO_OK version \(version) has no known layout")
+        }
+        var w = NativeWelcome(
+            version: version,
             maxFrameSize: Int(try body.readNativeInteger(UInt32.self, "max_frame_size")),
             heartbeatIntervalMilliseconds: try body.readNativeInteger(UInt32.self, "heartbeat_interval_ms"),
             nodeID: try body.readNativeString("node_id"))
+        if version >= 2 { w.extensions = try body.readNativePairs("extensions") }
         try finish(body, "HELLO_OK")
+        try w.checkExtensions()
         return w
     }
 
@@ -69,21 +79,57 @@ public enum NodeFrames {
         return (code, message)
     }
 
-    /// A BATCH frame (docs/protocol.md, section 5.3) of already encoded record bodies.
-    /// The WAL encoding puts a LEB128 length before each body; the BATCH a `u32` big-endian one.
+    /// A BATCH frame (docs/protocol.md, section 5.3) of `records`, encoded here.
     public static func batch(producerID: UInt64, sequence: UInt64, records: [Record], allocator: ByteBufferAllocator) -> ByteBuffer {
         var encoded: [UInt8] = []
         for record in records { RecordEncoder.append(record, to: &encoded) }
         var cursor = RecordCursor(encoded, count: encoded.count)
-        return NativeFrames.frame(.batch, allocator: allocator) { buffer in
-            buffer.reserveCapacity(minimumWritableBytes: encoded.count + 4 * records.count + 20)
-            buffer.writeInteger(producerID, endianness: .big)
-            buffer.writeInteger(sequence, endianness: .big)
-            buffer.writeInteger(UInt32(records.count), endianness: .big)
-            // The bodies were just encoded, so the cursor cannot fail.
-            while let range = try? cursor.nextBody() {
+        var bodies: [Range<Int>] = []
+        bodies.reserveCapacity(records.count)
+        // The bodies were just encoded, so the cursor cannot fail.
+        while let range = try? cursor.nextBody() { bodies.append(range) }
+        let header = NativeBatchHeader(producerID: producerID, producerSequence: sequence, recordCount: UInt32(records.count))
+        return plainBatch(header, payload: encoded, bodies: bodies, allocator: allocator)
+    }
+
+    /// A BATCH frame (docs/protocol.md, section 5.3) around records already in the WAL payload
+    /// encoding, as ``compressedBatch(_:payload:codec:context:allocator:)`` takes them: for a
+    /// node that accepted no codec (HELLO_OK of version 1, or of version 2 without
+    /// `compression`), or a payload that does not compress.
+    ///
+    /// The WAL encoding puts a LEB128 length before each body; the BATCH a `u32` big-endian one.
+    /// - Parameters:
+    ///   - header: producer id, producer sequence and the number of records in `payload`.
+    ///   - payload: exactly `header.recordCount` records in the WAL payload encoding
+    ///     (``RecordEncoder``), each body non-empty.
+    /// - Throws: ``NativeMalformed`` when `payload` does not hold exactly `header.recordCount`
+    ///   non-empty records (a length runs past the payload, or bytes follow the last record).
+    public static func batch(_ header: NativeBatchHeader, payload: [UInt8], allocator: ByteBufferAllocator) throws(NativeMalformed) -> ByteBuffer {
+        var cursor = RecordCursor(payload, count: payload.count)
+        var bodies: [Range<Int>] = []
+        bodies.reserveCapacity(Int(header.recordCount))
+        while bodies.count < Int(header.recordCount) {
+            guard let range = try? cursor.nextBody() else {
+                throw NativeMalformed(what: "record \(bodies.count) of \(header.recordCount) is empty or runs past the \(payload.count)-byte payload")
+            }
+            bodies.append(range)
+        }
+        guard cursor.offset == payload.count else {
+            throw NativeMalformed(what: "\(payload.count - cursor.offset) bytes follow the last of \(header.recordCount) records")
+        }
+        return plainBatch(header, payload: payload, bodies: bodies, allocator: allocator)
+    }
+
+    /// The BATCH of `header` whose record bodies are `bodies` of `payload`.
+    private static func plainBatch(
+        _ header: NativeBatchHeader, payload: [UInt8], bodies: [Range<Int>], allocator: ByteBufferAllocator
+    ) -> ByteBuffer {
+        NativeFrames.frame(.batch, allocator: allocator) { buffer in
+            buffer.reserveCapacity(minimumWritableBytes: payload.count + 4 * bodies.count + 20)
+            header.write(to: &buffer)
+            for range in bodies {
                 buffer.writeInteger(UInt32(range.count), endianness: .big)
-                buffer.writeBytes(encoded[range])
+                buffer.writeBytes(payload[range])
             }
         }
     }
@@ -93,20 +139,42 @@ public enum NodeFrames {
     }
 }
 
-/// What HELLO_OK announced (docs/protocol.md, section 5.2).
+/// What HELLO_OK announced (docs/protocol.md, section 5.2): the node's answer to an accepted
+/// HELLO, in the HELLO's version.
+///
+/// Version 2 adds `extensions`: the codec the node accepts in BATCH_COMPRESSED
+/// (``compression``) and the largest uncompressed batch (``maxBatchBytes``).
 public struct NativeWelcome: Sendable, Equatable {
+    /// The version in use: the HELLO's.
     public var version: UInt16
     /// The largest frame `length` the node accepts from the daemon.
     public var maxFrameSize: Int
     /// How often the node wants a HEARTBEAT.
     public var heartbeatIntervalMilliseconds: UInt32
     public var nodeID: String
+    /// Version 2's extension pairs, by key (``NativeExtensionKey``); not sent with version 1.
+    public var extensions: [String: String]
 
-    public init(version: UInt16, maxFrameSize: Int, heartbeatIntervalMilliseconds: UInt32, nodeID: String) {
+    public init(
+        version: UInt16, maxFrameSize: Int, heartbeatIntervalMilliseconds: UInt32, nodeID: String, extensions: [String: String] = [:]
+    ) {
         self.version = version
         self.maxFrameSize = maxFrameSize
         self.heartbeatIntervalMilliseconds = heartbeatIntervalMilliseconds
         self.nodeID = nodeID
+        self.extensions = extensions
+    }
+
+    /// The whole HELLO_OK frame (length, type 0x02, body) as the node sends it; the extensions
+    /// (sorted by key) only from version 2 on.
+    public func frame(allocator: ByteBufferAllocator) -> ByteBuffer {
+        NativeFrames.frame(.helloOK, allocator: allocator) {
+            $0.writeInteger(version, endianness: .big)
+            $0.writeInteger(UInt32(clamping: maxFrameSize), endianness: .big)
+            $0.writeInteger(heartbeatIntervalMilliseconds, endianness: .big)
+            $0.writeNativeString(nodeID)
+            if version >= 2 { $0.writeNativePairs(extensions) }
+        }
     }
 }
 

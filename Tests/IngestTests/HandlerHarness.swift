@@ -3,6 +3,7 @@ import NIOCore
 import NIOEmbedded
 import TestSupport
 import WAL
+import Wire
 
 /// The parts a listener's handlers run on, built as `IngestServer` builds them but without
 /// sockets or event-loop threads: a one-shard WAL in a temporary directory, its writer thread,
@@ -19,12 +20,13 @@ final class HandlerHarness {
 
     /// - Parameter durability: `interval` without a flusher makes nothing durable until the
     ///   test calls ``makeDurable()``.
-    init(limits: IngestLimits = IngestLimits(), durability: Durability = .none) throws {
+    /// - Parameter observer: what learns of daemons' HELLOs, heartbeats and duplicates.
+    init(limits: IngestLimits = IngestLimits(), durability: Durability = .none, observer: (any DaemonObserver)? = nil) throws {
         wal = try WriteAheadLog.open(dataDirectory: directory.path, options: testOptions(durability: durability), logger: quietLogger)
         writers = ShardWriters(wal: wal, limits: limits, threads: 1, logger: quietLogger)
         context = IngestContext(
             writers: writers.writers, gate: writers.gate, stats: IngestStats(shardCount: 1), limits: limits, tokens: [], nodeID: "test-node",
-            observer: nil, control: nil, heartbeatMilliseconds: 5000)
+            observer: observer, control: nil, heartbeatMilliseconds: 5000)
     }
 
     deinit { directory.remove() }

@@ -110,7 +110,7 @@ import WAL
 
     @Test(arguments: [
         ("flow_lease_ms: 5", "'flow_lease_ms' must be between 100 and 3600000, got 5 (line 1)"),
-        ("limits:\n  conections: 10", "unknown configuration key 'limits.conections'; did you mean 'limits.connections'? (known: line_kib, frame_mib, connections, idle_timeout_s, in_flight_mib, in_flight_shard_mib, body_mib)"),
+        ("limits:\n  conections: 10", "unknown configuration key 'limits.conections'; did you mean 'limits.connections'? (known: line_kib, frame_mib, batch_mib, connections, idle_timeout_s, in_flight_mib, in_flight_shard_mib, body_mib)"),
         ("topology: {east: x}", "'topology' keys must be shard numbers, got 'east' (line 1)"),
     ])
     func serveFileErrorsReadWell(text: String, expected: String) {

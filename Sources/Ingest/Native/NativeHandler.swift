@@ -3,23 +3,29 @@ import Platform
 import WAL
 import Wire
 
-/// Serves one native-protocol connection: HELLO (with token check), BATCHes acknowledged only
-/// once durable and in arrival order, HEARTBEATs, and ERROR-then-close on violations.
+/// Serves one native-protocol connection, version 1 or 2: HELLO (with token check and, in
+/// version 2, the choice of a codec), BATCHes and BATCH_COMPRESSEDs acknowledged only once
+/// durable and in arrival order (NativeHandler+Batches.swift), HEARTBEATs, and ERROR-then-close
+/// on violations.
 ///
 /// All methods run on the channel's event loop; WAL completions hop back to it.
 final class NativeHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private let ingest: IngestContext
-    private let batcher: LoopBatcher
+    let ingest: IngestContext
+    let batcher: LoopBatcher
     private var context: ChannelHandlerContext?
-    private var hello: NativeHello?
+    private(set) var hello: NativeHello?
     private var session: DaemonSession?
-    private var shard = 0
-    private var daemonHash: UInt64 = 0
+    private(set) var shard = 0
+    private(set) var daemonHash: UInt64 = 0
+    /// The HELLO's incarnation, 0 when it named none: part of the de-duplication key.
+    private(set) var incarnation: UInt64 = 0
+    /// The codec HELLO_OK accepted for BATCH_COMPRESSED; `nil`: plain BATCHes only.
+    private(set) var codec: WALCodec?
     private var peer = ""
-    private var peerBytes: [UInt8] = []
+    private(set) var peerBytes: [UInt8] = []
     private var draining = false
     private var closing = false
     // Responses go out in the order their batches arrived.
@@ -53,13 +59,15 @@ final class NativeHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
         var frame = unwrapInboundIn(data)
+        let wireBytes = 4 + frame.readableBytes
         guard let type = frame.readInteger(as: UInt8.self) else { return }
         do throws(NativeMalformed) {
             switch (NativeFrameType(rawValue: type), hello) {
             case (.hello?, nil): try handleHello(&frame, context: context)
             case (.hello?, _?): fail(.protocolViolation, "HELLO sent twice", context: context)
             case (_, nil): fail(.protocolViolation, "the first frame must be HELLO (type 0x01), got 0x\(String(type, radix: 16))", context: context)
-            case (.batch?, _?): try handleBatch(&frame, context: context)
+            case (.batch?, _?): try handleBatch(&frame, wireBytes: wireBytes, context: context)
+            case (.batchCompressed?, _?): try handleCompressedBatch(&frame, wireBytes: wireBytes, context: context)
             case (.heartbeat?, let h?):
                 let hb = try NativeHeartbeat.decode(&frame)
                 ingest.observer?.daemonHeartbeat(id: h.daemonID, heartbeat: hb)
@@ -106,8 +114,10 @@ final class NativeHandler: ChannelInboundHandler {
     // MARK: Frames
 
     private func handleHello(_ frame: inout ByteBuffer, context: ChannelHandlerContext) throws(NativeMalformed) {
-        if let version = frame.getInteger(at: frame.readerIndex, endianness: .big, as: UInt16.self), version != 1 {
-            return fail(.unsupportedVersion, "protocol version \(version) is not supported (this server speaks 1)", context: context)
+        let supported = NativeHello.supportedVersions
+        if let version = frame.getInteger(at: frame.readerIndex, endianness: .big, as: UInt16.self), !supported.contains(version) {
+            let list = supported.map { "\($0)" }.joined(separator: ", ")
+            return fail(.unsupportedVersion, "unsupported protocol version \(version); supported: \(list)", context: context)
         }
         let h = try NativeHello.decode(&frame)
         guard ingest.tokens.isEmpty || ingest.tokens.contains(h.token) else {
@@ -116,10 +126,18 @@ final class NativeHandler: ChannelInboundHandler {
         hello = h
         daemonHash = SourceHash.hash(h.daemonID)
         shard = SourceHash.shard(for: daemonHash, shardCount: ingest.writers.count)
+        incarnation = h.incarnation?.value ?? 0
         ingest.observer?.daemonConnected(hello: h, peer: peer)
-        context.writeAndFlush(wrapOutboundOut(NativeFrames.helloOK(
-            maxFrame: ingest.limits.maxFrameBytes, heartbeatMilliseconds: ingest.heartbeatMilliseconds, nodeID: ingest.nodeID,
-            allocator: context.channel.allocator)), promise: nil)
+        var welcome = NativeWelcome(
+            version: h.version, maxFrameSize: ingest.limits.maxFrameBytes, heartbeatIntervalMilliseconds: ingest.heartbeatMilliseconds,
+            nodeID: ingest.nodeID)
+        if h.version >= 2 {
+            // The node decompresses every codec the HELLO can name: the client's first choice.
+            codec = h.compression.first
+            welcome.compression = codec
+            welcome.maxBatchBytes = ingest.limits.maxBatchBytes
+        }
+        context.writeAndFlush(wrapOutboundOut(welcome.frame(allocator: context.channel.allocator)), promise: nil)
         if let control = ingest.control {
             // After HELLO_OK, so the daemon's tasks and configuration follow it on the wire.
             let session = DaemonSession(hello: h, channel: context.channel)
@@ -128,110 +146,14 @@ final class NativeHandler: ChannelInboundHandler {
         }
     }
 
-    private func handleBatch(_ frame: inout ByteBuffer, context: ChannelHandlerContext) throws(NativeMalformed) {
-        let producerID = try frame.readNativeInteger(UInt64.self, "producer_id")
-        let sequence = try frame.readNativeInteger(UInt64.self, "producer_sequence")
-        let count = try frame.readNativeInteger(UInt32.self, "record_count")
-        guard producerID != 0 else { throw NativeMalformed(what: "producer_id must not be 0") }
-        guard sequence != 0 else { throw NativeMalformed(what: "producer_sequence must be at least 1") }
-        guard count >= 1, count <= 65_535 else { throw NativeMalformed(what: "record_count \(count) is outside 1...65535") }
-        if producerID & TaskProducerID.taskBit != 0, let hello {
-            let verdict = ingest.control?.admitsTaskData(daemonID: hello.daemonID, producerID: producerID) ?? .refused("this node assigns no tasks")
-            if case .refused(let why) = verdict {
-                // Fenced: the whole batch is refused, and nothing of it is written.
-                let rejected = (0 ..< count).map { ($0, NativeRejectCode.fenced, why) }
-                respond(NativeFrames.nack(producerID: producerID, sequence: sequence, accepted: 0, rejected: rejected, allocator: context.channel.allocator))
-                return
-            }
-        }
-        var payload: [UInt8] = []
-        payload.reserveCapacity(frame.readableBytes + Int(count) * 2)
-        var rejected: [(UInt32, NativeRejectCode, String)] = []
-        var accepted = 0
-        var minTs = Int64.max, maxTs = Int64.min
-        for index in 0 ..< count {
-            guard let length = frame.readInteger(endianness: .big, as: UInt32.self), Int(length) <= frame.readableBytes else {
-                throw NativeMalformed(what: "record \(index) runs past the end of the frame")
-            }
-            let problem = unsafe frame.withUnsafeReadableBytes { raw -> (NativeRejectCode, StaticString)? in
-                let body = unsafe ByteView(raw)[0 ..< Int(length)]
-                let problem = Int(length) > Self.maxRecordBytes ? (.tooLarge, "record exceeds 1 MiB") : RecordValidator.check(body)
-                if let problem {
-                    batcher.withSink { sink in
-                        sink.listener = .native
-                        sink.peer = peerBytes
-                        sink.reject(problem.1, sample: body)
-                    }
-                    return problem
-                }
-                payload.appendLengthPrefixed(body)
-                let ts = body.loadLittleEndian(Int64.self, at: 1)
-                minTs = min(minTs, ts)
-                maxTs = max(maxTs, ts)
-                return nil
-            }
-            frame.moveReaderIndex(forwardBy: Int(length))
-            if let (code, reason) = problem {
-                rejected.append((index, code, reason.description))
-            } else {
-                accepted += 1
-            }
-        }
-        guard frame.readableBytes == 0 else { throw NativeMalformed(what: "BATCH has \(frame.readableBytes) trailing bytes") }
-
-        let slot = nextSlot
-        nextSlot += 1
-        let allocator = context.channel.allocator
-        guard accepted > 0 else {
-            complete(slot, NativeFrames.nack(producerID: producerID, sequence: sequence, accepted: 0, rejected: rejected, allocator: allocator))
-            return
-        }
-        let payloadBytes = payload.count
-        batcher.withSink { sink in
-            sink.listener = .native
-            sink.countRecords(accepted, bytes: payloadBytes)
-        }
-        let draft = BatchDraft(
-            payload: payload, recordCount: accepted, minTimestamp: minTs, maxTimestamp: maxTs,
-            producerID: Self.producerKey(daemonHash: daemonHash, producerID: producerID), producerSequence: sequence,
-            codec: ingest.limits.codec)
-        ingest.gate.reserve(bytes: payload.count, shard: shard)
-        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let loop = context.eventLoop
-        let shard = self.shard
-        let acceptedCount = UInt32(accepted)
-        let rejections = rejected
-        ingest.writers[shard].submit(draft) { result in
-            loop.execute {
-                let frame: ByteBuffer
-                switch result {
-                case .written(_, let first, _):
-                    frame = rejections.isEmpty
-                        ? NativeFrames.ack(producerID: producerID, sequence: sequence, accepted: acceptedCount, duplicate: false, shard: shard, firstSequence: first, allocator: allocator)
-                        : NativeFrames.nack(producerID: producerID, sequence: sequence, accepted: acceptedCount, rejected: rejections, allocator: allocator)
-                case .duplicate:
-                    frame = NativeFrames.ack(producerID: producerID, sequence: sequence, accepted: acceptedCount, duplicate: true, shard: shard, firstSequence: 0, allocator: allocator)
-                case .failed(let message):
-                    // ERROR 8, then the connection closes (docs/protocol.md 5.8): the daemon
-                    // keeps every unanswered batch and resends it once the node writes again.
-                    bound.value.failAfterEarlierAnswers(slot, NativeFrames.error(.internalError, "write failed: \(message)", allocator: allocator))
-                    return
-                }
-                bound.value.complete(slot, frame)
-            }
-        }
+    /// Takes the next place in the order of answers.
+    func takeSlot() -> Int {
+        defer { nextSlot += 1 }
+        return nextSlot
     }
 
-    /// The largest record a BATCH may carry (docs/protocol.md, reason 4).
-    static let maxRecordBytes = 1 << 20
-
-    /// The WAL's producer id for (daemon id, client producer id): deduplication is per daemon.
-    static func producerKey(daemonHash: UInt64, producerID: UInt64) -> UInt64 {
-        let key = daemonHash ^ (producerID &* 0x9E37_79B9_7F4A_7C15)
-        return key == 0 ? 1 : key
-    }
-
-    private func complete(_ slot: Int, _ frame: ByteBuffer) {
+    /// Answers `slot` with `frame` once every earlier slot is answered.
+    func complete(_ slot: Int, _ frame: ByteBuffer) {
         ready[slot] = frame
         guard let context else { return }
         var wrote = false
@@ -252,7 +174,7 @@ final class NativeHandler: ChannelInboundHandler {
 
     /// Answers `slot` with an ERROR once every batch before it has its answer, then closes;
     /// frames that arrive from now on are not read.
-    private func failAfterEarlierAnswers(_ slot: Int, _ error: ByteBuffer) {
+    func failAfterEarlierAnswers(_ slot: Int, _ error: ByteBuffer) {
         closing = true
         closeAfter = min(closeAfter ?? .max, slot)
         complete(slot, error)
@@ -263,13 +185,10 @@ final class NativeHandler: ChannelInboundHandler {
         fail(.shuttingDown, "server shutting down", context: context)
     }
 
-    private func respond(_ frame: ByteBuffer) {
-        let slot = nextSlot
-        nextSlot += 1
-        complete(slot, frame)
-    }
+    /// Answers at once, in order behind the answers still owed.
+    func respond(_ frame: ByteBuffer) { complete(takeSlot(), frame) }
 
-    private func fail(_ code: NativeErrorCode, _ message: String, context: ChannelHandlerContext) {
+    func fail(_ code: NativeErrorCode, _ message: String, context: ChannelHandlerContext) {
         guard !closing else { return }
         closing = true
         let channel = context.channel

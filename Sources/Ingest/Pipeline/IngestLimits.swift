@@ -11,6 +11,10 @@ public struct IngestLimits: Sendable, Equatable {
     public var maxLineBytes = 64 << 10
     /// Largest frame: native frames and octet-counted syslog (default 8 MiB).
     public var maxFrameBytes = 8 << 20
+    /// Largest uncompressed payload of a native BATCH_COMPRESSED, announced in a version 2
+    /// HELLO_OK as `max_batch_bytes` (default 16 MiB; at most ``BatchHeader/maxPayload``, what
+    /// one WAL batch holds). It bounds the one buffer a compressed batch is decompressed into.
+    public var maxBatchBytes = 16 << 20
     /// Most connections open at once, all listeners together (default 10,000).
     public var maxConnections = 10_000
     /// Close connections silent this long (default 300 s).

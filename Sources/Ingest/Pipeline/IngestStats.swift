@@ -13,6 +13,8 @@ public final class IngestStats: Sendable {
 
     public struct Snapshot: Sendable {
         public var listeners: [ListenerKind: ListenerCounters] = [:]
+        /// Native batches by encoding, and duplicates.
+        public var native = NativeBatchCounters()
         public var shardRates: [ThroughputEMA]
         public var shardRecords: [Int]
         public var sources: [UInt64: SourceStats] = [:]
@@ -29,11 +31,12 @@ public final class IngestStats: Sendable {
     }
 
     /// Adds one event loop's counters since its last publication.
-    func publish(listeners: [ListenerCounters], sources: [UInt64: SourceStats]) {
+    func publish(listeners: [ListenerCounters], native: NativeBatchCounters = NativeBatchCounters(), sources: [UInt64: SourceStats]) {
         state.withLock { s in
             for (i, c) in listeners.enumerated() where c != ListenerCounters() {
                 s.listeners[ListenerKind(rawValue: i)!, default: ListenerCounters()] += c
             }
+            s.native += native
             // Hash 0 is the overflow slot of the loops' tables (sources past their bound), not
             // a source: it must not take one of the `maxSources` places.
             for (key, delta) in sources where key != SourceTable.overflowHash {

@@ -30,6 +30,7 @@ public struct BatchingSink: RecordSink {
     public var now: UInt64 = 0
 
     private var counters = [ListenerCounters](repeating: ListenerCounters(), count: ListenerKind.allCases.count)
+    private var native = NativeBatchCounters()
     /// This loop's sources, bounded by ``IngestStats/maxSources`` (the `max_sources` setting).
     private(set) var sources: SourceTable
     private var openSource = 0
@@ -117,6 +118,15 @@ public struct BatchingSink: RecordSink {
         counters[listener.rawValue].bytes &+= bytes
     }
 
+    /// Counts a native batch frame of `wireBytes` bytes as it arrived.
+    public mutating func countNativeBatch(_ encoding: NativeBatchEncoding, wireBytes: Int) {
+        native.batches[encoding.rawValue] &+= 1
+        native.wireBytes[encoding.rawValue] &+= wireBytes
+    }
+
+    /// Counts a native batch answered as a duplicate.
+    public mutating func countDuplicateBatch() { native.duplicates &+= 1 }
+
     /// Seals every shard whose first record arrived at least a linger ago.
     mutating func sealExpired(now: UInt64) {
         for shard in 0 ..< payloads.shardCount where payloads.shards[shard].count > 0 {
@@ -137,8 +147,9 @@ public struct BatchingSink: RecordSink {
 
     /// Pushes this loop's counters to ``IngestStats`` and starts counting afresh.
     mutating func publish() {
-        stats.publish(listeners: counters, sources: sources.drain())
+        stats.publish(listeners: counters, native: native, sources: sources.drain())
         for i in counters.indices { counters[i] = ListenerCounters() }
+        native = NativeBatchCounters()
         rejectLogsThisSecond = 0
     }
 
@@ -161,6 +172,9 @@ public struct BatchingSink: RecordSink {
 ///
 /// Thread safety: owned by one event loop; every method runs on that loop.
 public final class LoopBatcher {
+    /// The loop's compression context, reused for every native BATCH_COMPRESSED decompressed
+    /// on it (the zstd context is made at the first zstd batch).
+    let codecContext = CodecContext()
     private var sink: BatchingSink?
     private let loop: any EventLoop
     private let linger: TimeAmount
