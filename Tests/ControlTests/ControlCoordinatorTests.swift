@@ -80,8 +80,8 @@ import TestSupport
 
     @Test func theFenceTableAgreesWithTheBook() throws {
         var book = TaskBook(leaseDuration: 10_000_000_000)
-        _ = book.daemonOnline(DaemonCandidate(id: "d-1"), now: TestTime.t0)
-        _ = book.daemonOnline(DaemonCandidate(id: "d-2"), now: TestTime.t0)
+        _ = book.daemonOnline(DaemonCandidate(id: "d-1"), incarnation: TaskFixture.incarnation, now: TestTime.t0)
+        _ = book.daemonOnline(DaemonCandidate(id: "d-2"), incarnation: TaskFixture.incarnation, now: TestTime.t0)
         let tasks = try (0 ..< 4).map { _ in try book.create(TaskSpec(kind: .hostmetrics, stream: "h"), now: TestTime.t0) }
         _ = book.tick(now: TestTime.t0)
         _ = try book.suspend(tasks[3].id, now: TestTime.t0)

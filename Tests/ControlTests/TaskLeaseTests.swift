@@ -57,7 +57,7 @@ import Testing
         #expect(book.tick(now: F.at(10)).isEmpty, "holder offline: no revoke, nobody to assign to")
         #expect(book.task(task.id)?.state == .pending && book.task(task.id)?.lease == nil)
         #expect(book.tick(now: F.at(11)).isEmpty)
-        _ = book.daemonOnline(F.daemon("d-1"), now: F.at(20))
+        _ = book.daemonOnline(F.daemon("d-1"), incarnation: F.incarnation, now: F.at(20))
         #expect(book.tick(now: F.at(20)).summary == ["d-1:assign:\(task.id)@2"], "the lost holder is used when it is the only one")
     }
 
@@ -180,7 +180,7 @@ import Testing
         let c = try book.create(F.tail("c"), now: F.at(3))
         #expect(throws: TaskError(.conflict, "task \(c.id) is pending; only a suspended task can be resumed")) { _ = try book.resume(c.id, now: F.at(3)) }
         _ = try book.suspend(c.id, now: F.at(3))
-        _ = book.daemonOnline(F.daemon("d-1"), now: F.at(4))
+        _ = book.daemonOnline(F.daemon("d-1"), incarnation: F.incarnation, now: F.at(4))
         #expect(book.tick(now: F.at(4)).isEmpty, "suspended and terminated tasks are not placed")
         #expect(throws: TaskError(.notFound, "no task t-9")) { _ = try book.terminate("t-9", now: F.at(4)) }
     }
@@ -204,11 +204,11 @@ import Testing
     @Test func reconnectResendsWhatTheDaemonHolds() throws {
         var (book, task) = try Self.running()
         let other = try book.create(F.tail("two", selector: DaemonSelector(labels: ["only": "d-1"])), now: F.t0)
-        _ = book.daemonOnline(F.daemon("d-1", labels: ["only": "d-1"]), now: F.at(1))
+        _ = book.daemonOnline(F.daemon("d-1", labels: ["only": "d-1"]), incarnation: F.incarnation, now: F.at(1))
         _ = book.tick(now: F.at(1))
         _ = try book.suspend(other.id, now: F.at(2))
         book.daemonOffline("d-1", now: F.at(3))
-        let out = book.daemonOnline(F.daemon("d-1", labels: ["only": "d-1"]), now: F.at(4))
+        let out = book.daemonOnline(F.daemon("d-1", labels: ["only": "d-1"]), incarnation: F.incarnation, now: F.at(4))
         #expect(out.summary == ["d-1:assign:\(task.id)@1", "d-1:suspend:\(other.id)@1"])
         #expect(book.task(task.id)?.lease?.expiresAt == F.at(14), "a session opening counts as a heartbeat")
     }
@@ -222,9 +222,9 @@ import Testing
         #expect(restored.task(task.id)?.lease?.expiresAt == F.at(110))
         #expect(restored.takeChanges().isEmpty)
         #expect(restored.fence(daemonID: "d-1", producerID: task.producerID) == .admitted)
-        _ = restored.daemonOnline(F.daemon("d-2"), now: F.at(101))
+        _ = restored.daemonOnline(F.daemon("d-2"), incarnation: F.incarnation, now: F.at(101))
         #expect(restored.tick(now: F.at(101)).isEmpty, "nothing moves during the grace")
-        let back = restored.daemonOnline(F.daemon("d-1"), now: F.at(105))
+        let back = restored.daemonOnline(F.daemon("d-1"), incarnation: F.incarnation, now: F.at(105))
         #expect(back.summary == ["d-1:assign:\(task.id)@1"])
         #expect(back.assignments.first?.1.checkpoint == ["5:6": "70"])
         restored.heartbeat(from: "d-1", now: F.at(108))
@@ -237,7 +237,7 @@ import Testing
     @Test func restoreReassignsAfterTheGraceWhenTheHolderStaysAway() throws {
         let (book, task) = try Self.running()
         var restored = TaskBook(restoring: book.tasks, leaseDuration: F.lease, now: F.at(100))
-        _ = restored.daemonOnline(F.daemon("d-2"), now: F.at(101))
+        _ = restored.daemonOnline(F.daemon("d-2"), incarnation: F.incarnation, now: F.at(101))
         #expect(restored.tick(now: F.at(109.9)).isEmpty)
         #expect(restored.tick(now: F.at(110)).summary == ["d-2:assign:\(task.id)@2"], "holder offline: no revoke")
     }

@@ -25,7 +25,7 @@ import Testing
         #expect(holders[nowhere.id] == nil)
         #expect(book.task(nowhere.id)?.state == .pending, "no eligible daemon: stays pending")
         // A matching daemon coming online picks it up at the next tick.
-        _ = book.daemonOnline(F.daemon("d-qa", labels: ["env": "qa", "rack": "7"]), now: F.at(1))
+        _ = book.daemonOnline(F.daemon("d-qa", labels: ["env": "qa", "rack": "7"]), incarnation: F.incarnation, now: F.at(1))
         #expect(book.tick(now: F.at(1)).summary == ["d-qa:assign:\(nowhere.id)@1"])
     }
 
@@ -91,7 +91,7 @@ import Testing
         var book = F.book(daemons: [F.daemon("d-1"), F.daemon("d-2")])
         for i in 0 ..< 6 { _ = try book.create(F.tail("s\(i)"), now: F.t0) }
         _ = book.tick(now: F.t0)
-        let joined = book.daemonOnline(F.daemon("d-3"), now: F.at(1))
+        let joined = book.daemonOnline(F.daemon("d-3"), incarnation: F.incarnation, now: F.at(1))
         #expect(joined.isEmpty)
         book.heartbeat(from: "d-1", now: F.at(1))
         book.heartbeat(from: "d-2", now: F.at(1))
@@ -118,7 +118,7 @@ import Testing
             taskID: task.id, epoch: 1, leaseMilliseconds: 10_000, producerID: TaskProducerID.make(serial: task.serial, epoch: 1),
             kind: "listen", stream: "edge", parameters: ["port": "5514", "protocol": "syslog", "address": "0.0.0.0"], checkpoint: [:]))
         let r = try #require(book.task(task.id))
-        #expect(r.lease == TaskLease(holder: "d-1", epoch: 1, grantedAt: F.at(1), expiresAt: F.at(11)))
+        #expect(r.lease == TaskLease(holder: "d-1", epoch: 1, grantedAt: F.at(1), expiresAt: F.at(11), incarnation: F.incarnation))
         #expect(r.history == [TaskAssignmentRecord(holder: "d-1", epoch: 1, from: F.at(1))])
         #expect(r.producerID == a.producerID)
     }

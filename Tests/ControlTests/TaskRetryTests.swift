@@ -85,8 +85,8 @@ import Testing
         _ = book.tick(now: F.at(1))
         try Self.fail(&book, id, now: F.at(2))
         var restored = TaskBook(restoring: book.tasks, leaseDuration: F.lease, now: F.at(3))
-        _ = restored.daemonOnline(F.daemon("d-1"), now: F.at(3))
-        _ = restored.daemonOnline(F.daemon("d-2"), now: F.at(3))
+        _ = restored.daemonOnline(F.daemon("d-1"), incarnation: F.incarnation, now: F.at(3))
+        _ = restored.daemonOnline(F.daemon("d-2"), incarnation: F.incarnation, now: F.at(3))
         #expect(restored.tick(now: F.at(3.9)).isEmpty, "still backing off after the restart")
         #expect(restored.tick(now: F.at(4)).assignments.map(\.1.taskID) == [id])
     }

@@ -38,7 +38,7 @@ import Testing
         let taskCount = 50_000
         var book = TaskBook(leaseDuration: F.lease, maxTasks: taskCount)
         for i in 0 ..< daemonCount {
-            _ = book.daemonOnline(F.daemon("d-\(i)", labels: ["pool": i % 2 == 0 ? "even" : "odd"], region: Self.regions[i % 4]), now: F.t0)
+            _ = book.daemonOnline(F.daemon("d-\(i)", labels: ["pool": i % 2 == 0 ? "even" : "odd"], region: Self.regions[i % 4]), incarnation: F.incarnation, now: F.t0)
         }
         for i in 0 ..< taskCount {
             // Half may run anywhere; the rest are pinned to a region or a label.

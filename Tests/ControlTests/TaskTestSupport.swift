@@ -4,6 +4,9 @@ import Wire
 /// Shared fixtures of the Task*Tests suites: times in seconds, specs, and command filters.
 enum TaskFixture {
     static let lease: Int64 = 10_000_000_000
+    /// The incarnation of every fixture daemon's sessions, unless a test says otherwise: one
+    /// daemon process that keeps its state across reconnects.
+    static let incarnation = DaemonIncarnation(0x1D)
     static let t0: Int64 = 1_800_000_000_000_000_000
 
     /// `t0 + seconds`.
@@ -20,7 +23,7 @@ enum TaskFixture {
     /// A book with `daemons` online at t0.
     static func book(daemons: [DaemonCandidate], maxTasks: Int = 100_000, retention: Int64 = 3_600_000_000_000) -> TaskBook {
         var book = TaskBook(leaseDuration: lease, maxTasks: maxTasks, terminatedRetention: retention)
-        for d in daemons { _ = book.daemonOnline(d, now: t0) }
+        for d in daemons { _ = book.daemonOnline(d, incarnation: incarnation, now: t0) }
         return book
     }
 }

@@ -204,8 +204,10 @@ struct ControlEndToEndTests {
         let node = try HyphaNode(arguments: arguments)
         defer { node.remove() }
         let ids = (0 ..< 5).map { "k\($0)" }
+        // Daemons that keep their state while the node restarts: the same incarnation at both HELLOs.
+        let incarnations = ids.map { _ in DaemonIncarnation.random() }
         let fleet = try await Fleet.start(count: 5, node: try node.nativeAddress(), threads: 1) { i in
-            SimulatedDaemon.Configuration(daemonID: ids[i], labels: ["env": "prod"])
+            SimulatedDaemon.Configuration(daemonID: ids[i], labels: ["env": "prod"], incarnation: incarnations[i])
         }
         _ = try node.createTasks((0 ..< 10).map { #"{"kind":"exec","stream":"s","parameters":{"command":"job \#($0)"}}"# })
         #expect(await eventually { fleet.daemons.reduce(0) { $0 + $1.runningTasks.count } == 10 })
@@ -241,7 +243,7 @@ struct ControlEndToEndTests {
 
         // The holders come back within the grace: every task stays where it was, same epoch.
         let again = try await Fleet.start(count: 5, node: try restarted.nativeAddress(), threads: 1) { i in
-            SimulatedDaemon.Configuration(daemonID: ids[i], labels: ["env": "prod"])
+            SimulatedDaemon.Configuration(daemonID: ids[i], labels: ["env": "prod"], incarnation: incarnations[i])
         }
         #expect(await eventually { again.daemons.reduce(0) { $0 + $1.runningTasks.count } == 10 }, "holders get their tasks back at hello")
         // The restored leases get one lease of grace from the restart: that time passing is what

@@ -80,7 +80,7 @@ final class ControlLoop: @unchecked Sendable {
             id: hello.daemonID, labels: hello.labels, region: hello.region,
             throughput: state.online[hello.daemonID]?.throughput ?? 0)
         state.online[hello.daemonID] = candidate
-        state.send(state.tasks.daemonOnline(candidate, now: now))
+        state.send(state.tasks.daemonOnline(candidate, incarnation: hello.incarnation, now: now))
         state.send(state.configs.daemonOnline(candidate, now: now))
     }
 

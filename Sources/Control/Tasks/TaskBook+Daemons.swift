@@ -6,18 +6,32 @@ extension TaskBook {
     /// A session of `daemon` opened: it becomes eligible for placements at the next
     /// ``tick(now:)``, and what it holds is sent again.
     ///
-    /// For every task it holds: TASK_ASSIGN for running ones (same epoch, current checkpoint —
-    /// a daemon that already runs it just keeps going), and the pending TASK_CONTROL for
-    /// suspending and terminating ones. Opening a session counts as a heartbeat. Its labels,
-    /// region and throughput are taken from `daemon`. Tasks it holds stay with it even if its
-    /// labels no longer match their selectors (running tasks never move).
-    /// - Important: call it once per daemon id when its first session opens, and
+    /// For every running task it holds, a TASK_ASSIGN:
+    /// - when `incarnation` is the one its lease was granted to (``TaskLease/incarnation``), at
+    ///   the same epoch with the current checkpoint: a daemon that kept its state keeps going,
+    ///   and de-duplication covers what it resends;
+    /// - otherwise (another incarnation, or `nil` on either side: unknown never matches) at the
+    ///   next epoch, to the same daemon, from the current checkpoint: the assignment ends as
+    ///   ``TaskAssignmentEnd/restarted``, and the new producer id gives a daemon that lost its
+    ///   state a sequence space of its own, where its batches are stored instead of being
+    ///   dropped as duplicates. The change is reported by ``takeChanges()`` and must be
+    ///   persisted before the command is sent.
+    ///
+    /// Suspending and terminating tasks get their pending TASK_CONTROL again. Opening a session
+    /// counts as a heartbeat. Its labels, region and throughput are taken from `daemon`. Tasks
+    /// it holds stay with it even if its labels no longer match their selectors (running tasks
+    /// never move).
+    /// - Parameters:
+    ///   - incarnation: the session's incarnation (its HELLO's), `nil` when it named none;
+    ///     leases granted from now on carry it.
+    /// - Important: call it when each session of the daemon opens, and
     ///   ``daemonOffline(_:now:)`` when its last one closes.
-    public mutating func daemonOnline(_ daemon: DaemonCandidate, now: Int64) -> [TaskCommand] {
+    public mutating func daemonOnline(_ daemon: DaemonCandidate, incarnation: DaemonIncarnation?, now: Int64) -> [TaskCommand] {
         var state = daemons[daemon.id] ?? TaskDaemon(candidate: daemon, online: true)
         if !state.online || daemons[daemon.id] == nil { roster = nil }
         state.candidate = daemon
         state.online = true
+        state.incarnation = incarnation
         daemons[daemon.id] = state
         onlineGeneration &+= 1
         heartbeat(from: daemon.id, now: now)
@@ -25,7 +39,11 @@ extension TaskBook {
         for serial in state.held.sorted() {
             guard let r = records[serial], let lease = r.lease else { continue }
             switch r.state {
-            case .running: out.append(.assign(daemonID: daemon.id, assignment(r)))
+            case .running where incarnation != nil && lease.incarnation == incarnation:
+                out.append(.assign(daemonID: daemon.id, assignment(r)))
+            case .running:
+                release(serial, .restarted, now)
+                out.append(grant(serial, to: daemon.id, now: now))
             case .suspending: out.append(.control(daemonID: daemon.id, TaskControl(taskID: r.id, epoch: lease.epoch, action: .suspend)))
             case .terminating: out.append(.control(daemonID: daemon.id, TaskControl(taskID: r.id, epoch: lease.epoch, action: .terminate)))
             default: break
@@ -148,22 +166,27 @@ extension TaskBook {
             kind: r.spec.kind.rawValue, stream: r.spec.stream, parameters: r.spec.parameters, checkpoint: r.checkpoint)
     }
 
-    /// The record's next assignment, made in place.
-    static func assign(_ r: inout TaskRecord, to daemonID: String, now: Int64, expiry: Int64, leaseDuration: Int64) -> TaskAssignment {
+    /// The record's next assignment, made in place, to the session of `daemonID` with `incarnation`.
+    static func assign(
+        _ r: inout TaskRecord, to daemonID: String, incarnation: DaemonIncarnation?, now: Int64, expiry: Int64, leaseDuration: Int64
+    ) -> TaskAssignment {
         r.epoch += 1
         r.state = .running
         r.retryAt = nil
         r.updatedAt = now
-        r.lease = TaskLease(holder: daemonID, epoch: r.epoch, grantedAt: now, expiresAt: expiry)
+        r.lease = TaskLease(holder: daemonID, epoch: r.epoch, grantedAt: now, expiresAt: expiry, incarnation: incarnation)
         r.history.append(TaskAssignmentRecord(holder: daemonID, epoch: r.epoch, from: now))
         if r.history.count > TaskRecord.historyLimit { r.history.removeFirst(r.history.count - TaskRecord.historyLimit) }
         return assignment(r, leaseDuration: leaseDuration)
     }
 
-    /// Assigns a pending task to `daemonID` at the next epoch.
+    /// Assigns a task without a lease to `daemonID` (online) at the next epoch, for its
+    /// current session's incarnation.
     mutating func grant(_ serial: UInt64, to daemonID: String, now: Int64) -> TaskCommand {
         let expiry = now &+ leaseDuration
-        let assignment = Self.assign(&records[serial]!, to: daemonID, now: now, expiry: expiry, leaseDuration: leaseDuration)
+        let assignment = Self.assign(
+            &records[serial]!, to: daemonID, incarnation: daemons[daemonID]!.incarnation, now: now, expiry: expiry,
+            leaseDuration: leaseDuration)
         changedRecords.insert(serial)
         if daemons[daemonID]!.hold(serial, until: expiry) { renewalTimers.push(DaemonTimer(at: expiry, daemonID: daemonID)) }
         return .assign(daemonID: daemonID, assignment)

@@ -15,7 +15,7 @@ import Wire
 /// ```swift
 /// var book = TaskBook(leaseDuration: 10_000_000_000)
 /// let task = try book.create(TaskSpec(kind: .tail, stream: "app", parameters: ["path": "/var/log/app/*.log"]), now: t0)
-/// _ = book.daemonOnline(DaemonCandidate(id: "d-1"), now: t0)
+/// _ = book.daemonOnline(DaemonCandidate(id: "d-1"), incarnation: nil, now: t0)
 /// let commands = book.tick(now: t0)        // [.assign(daemonID: "d-1", …epoch 1…)]
 /// book.heartbeat(from: "d-1", now: t0 + 3_000_000_000)   // renews every lease d-1 holds
 /// ```

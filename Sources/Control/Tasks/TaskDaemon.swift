@@ -1,9 +1,13 @@
+import Wire
+
 /// What the book keeps per daemon: whether it can take new tasks, what it holds, and when its
 /// renewable leases may lapse.
 struct TaskDaemon: Sendable {
     var candidate: DaemonCandidate
-    /// A session is open (``TaskBook/daemonOnline(_:now:)`` and no offline since).
+    /// A session is open (``TaskBook/daemonOnline(_:incarnation:now:)`` and no offline since).
     var online: Bool
+    /// The incarnation of its latest session; `nil` when unknown (protocol version 1).
+    var incarnation: DaemonIncarnation?
     /// Serials of the tasks it holds a lease on (running, suspending, terminating).
     var held: Set<UInt64> = []
     /// No renewable lease of this daemon expires before this (a lower bound: it can be early,

@@ -1,5 +1,5 @@
 import Platform
-import Wire
+public import Wire
 
 /// Where a task is in its life (docs/control.md has the full table).
 public enum TaskState: String, Codable, Sendable, CaseIterable {
@@ -30,13 +30,18 @@ public struct TaskLease: Codable, Sendable, Equatable {
     public var grantedAt: Int64
     /// When it lapses without a renewal, nanoseconds since the epoch.
     public var expiresAt: Int64
+    /// The incarnation of the holder's session it was granted to (its HELLO's, docs/protocol.md
+    /// 5.1); `nil` when unknown (a version 1 session, or a record from before incarnations). A
+    /// new session of the holder keeps the epoch only when it names this same incarnation.
+    public var incarnation: DaemonIncarnation?
 
     /// A lease; see the properties.
-    public init(holder: String, epoch: UInt64, grantedAt: Int64, expiresAt: Int64) {
+    public init(holder: String, epoch: UInt64, grantedAt: Int64, expiresAt: Int64, incarnation: DaemonIncarnation? = nil) {
         self.holder = holder
         self.epoch = epoch
         self.grantedAt = grantedAt
         self.expiresAt = expiresAt
+        self.incarnation = incarnation
     }
 }
 
@@ -52,6 +57,9 @@ public enum TaskAssignmentEnd: String, Codable, Sendable {
     case failed
     /// A suspend or terminate was not acknowledged before the lease ran out; the holder was revoked.
     case unacknowledged
+    /// The holder opened a session as another incarnation (it restarted without its state,
+    /// or could not say: protocol version 1); the task was assigned to it again at the next epoch.
+    case restarted
 }
 
 /// One assignment of a task, kept in ``TaskRecord/history``.
