@@ -74,6 +74,42 @@ import TestSupport
         #expect(messages.filter { $0.hasPrefix("partly ") }.count == 8)
     }
 
+    /// The reference client speaks version 2 with lz4 (its own LZ4 encoder) to the real node:
+    /// HELLO_OK accepts lz4, the batches go as BATCH_COMPRESSED, are stored, are duplicates when
+    /// resent by the same incarnation, and are a new key for a new incarnation.
+    @Test func lz4CompressedBatchesFromTheReferenceClient() throws {
+        let node = try HyphaNode()
+        defer { node.remove() }
+        func send(incarnation: String, tag: String = "lz4") throws -> (Int32, [[String: Any]]) {
+            try native([
+                "send", "--port", "\(node.port("native"))", "--daemon-id", "edge-9", "--compression", "lz4", "--incarnation", incarnation,
+                "--producer-id", "5", "--first-seq", "1", "--batches", "4", "--records-per-batch", "100", "--tag", tag, "--print-hello",
+            ])
+        }
+        let (status, lines) = try send(incarnation: "00000000000000a1")
+        #expect(status == 0 && lines.count == 5, "\(lines)")
+        let hello = lines.first ?? [:]
+        let extensions = (hello["extensions"] as? [[String]]).map { Dictionary(uniqueKeysWithValues: $0.map { ($0[0], $0[1]) }) }
+        #expect(hello["version"] as? Int == 2 && extensions?["compression"] == "lz4" && extensions?["max_batch_bytes"] == "\(16 << 20)",
+                "HELLO_OK version 2 accepting lz4: \(hello)")
+        let acks = lines.dropFirst()
+        #expect(acks.allSatisfy { $0["type"] as? String == "ACK" && $0["status"] as? Int == 0 && $0["accepted"] as? Int == 100 }, "\(acks)")
+
+        let (_, again) = try send(incarnation: "00000000000000a1")
+        #expect(again.dropFirst().allSatisfy { $0["type"] as? String == "ACK" && $0["status"] as? Int == 1 }, "same incarnation: duplicates \(again)")
+        let (_, other) = try send(incarnation: "00000000000000b2")
+        #expect(other.dropFirst().allSatisfy { $0["type"] as? String == "ACK" && $0["status"] as? Int == 0 }, "new incarnation: a new key \(other)")
+
+        #expect(waitForMetric(node, #"hypha_native_batches_total{encoding="lz4"}"#, atLeast: 12), "12 lz4 batches counted")
+        #expect(waitForMetric(node, "hypha_native_duplicate_batches_total", atLeast: 4), "4 duplicates counted")
+        let (_, metrics) = try node.http("/metrics")
+        #expect(metric(metrics, #"hypha_native_batches_total{encoding="plain"}"#) == 0, "no plain batch: \(metrics)")
+        #expect((metric(metrics, #"hypha_native_batch_wire_bytes_total{encoding="lz4"}"#) ?? 0) > 0)
+        node.stop()
+        let messages = try node.records().compactMap { if case .log(let l) = $0 { l.message } else { nil } }.filter { $0.hasPrefix("lz4 ") }
+        #expect(messages.count == 800 && Set(messages).count == 400, "each incarnation stored the 400 records once: \(messages.count)")
+    }
+
     @Test func tokensAreCheckedAtHello() throws {
         let node = try HyphaNode(arguments: ["--token", "s3cret"])
         defer { node.remove() }

@@ -47,6 +47,46 @@ private let incarnation = DaemonIncarnation(hex: "5f3a9c2e7b1d4086")!
         return hello
     }
 
+    // MARK: docs/protocol.md, section 15
+
+    /// The three version 2 examples of the protocol document are what these encoders (and
+    /// liblz4, for BATCH_COMPRESSED) produce, and decode back to what the document says.
+    @Test func protocolDocumentHexExamplesMatchTheEncoders() throws {
+        let doc = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/protocol.md")
+        let text = try String(contentsOf: doc, encoding: .utf8)
+
+        var hello = NativeHello(version: 2, daemonID: "web1-agent", region: "eu-west", labels: ["env": "prod"], token: "s3cret", agentVersion: "hyphad/0.2.0")
+        hello.compression = [.lz4, .zstd]
+        hello.incarnation = incarnation
+        var welcome = NativeWelcome(version: 2, maxFrameSize: 8 << 20, heartbeatIntervalMilliseconds: 5000, nodeID: "node-a")
+        welcome.compression = .lz4
+        welcome.maxBatchBytes = 16 << 20
+        let record = Record.log(LogRecord(
+            timestamp: 1_700_000_000_000_000_000, severity: 6, facility: 1, host: "web1", app: "nginx", message: "GET /", fields: [("status", "200")]))
+        var payload: [UInt8] = []
+        RecordEncoder.append(record, to: &payload)
+        let compressed = try NodeFrames.compressedBatch(
+            NativeBatchHeader(producerID: 1, producerSequence: 1, recordCount: 1), payload: payload, codec: .lz4, context: CodecContext(),
+            allocator: allocator)
+
+        let examples = [
+            ("HELLO (version 2)", hello.frame(allocator: allocator)), ("HELLO_OK (version 2)", welcome.frame(allocator: allocator)),
+            ("BATCH_COMPRESSED", compressed),
+        ]
+        for (title, frame) in examples {
+            #expect(text.contains("### \(title) (\(frame.readableBytes) bytes on the wire)"), "\(title): \(frame.readableBytes) bytes")
+            #expect(text.contains(frame.hexDump), "\(title) dump:\n\(frame.hexDump)")
+        }
+        var helloBody = body(of: examples[0].1, .hello)
+        #expect(try NativeHello.decode(&helloBody) == hello)
+        var welcomeBody = body(of: examples[1].1, .helloOK)
+        #expect(try NodeFrames.welcome(&welcomeBody) == welcome)
+        var batchBody = body(of: compressed, .batchCompressed)
+        let batch = try NativeCompressedBatch.decode(&batchBody)
+        #expect(try batch.decompress(batchBody, context: CodecContext()) == payload, "the payload is the 41 bytes of the record")
+    }
+
     // MARK: Incarnations
 
     @Test func incarnationsAreSixteenLowercaseHexDigitsAndNeverZero() throws {
@@ -301,6 +341,16 @@ extension String {
     fileprivate var hexBytes: [UInt8] {
         let digits = Array(filter { !$0.isWhitespace })
         return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(digits[$0 ... $0 + 1]), radix: 16)! }
+    }
+}
+
+extension ByteBuffer {
+    /// The readable bytes as docs/protocol.md dumps them: 16 per line after a hex offset.
+    fileprivate var hexDump: String {
+        let bytes = Array(readableBytesView)
+        return stride(from: 0, to: bytes.count, by: 16).map { off in
+            String(format: "%04x: ", off) + bytes[off ..< min(off + 16, bytes.count)].map { String(format: "%02x", $0) }.joined(separator: " ")
+        }.joined(separator: "\n")
     }
 }
 

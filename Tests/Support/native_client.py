@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent reference client for Hypha's native ingest protocol, version 1.
+"""Independent reference client for Hypha's native ingest protocol, versions 1 and 2.
 
 The protocol is specified in docs/protocol.md; this module is written from that document
 alone (Python 3.11, standard library only) and is both an importable module and a CLI.
@@ -15,7 +15,8 @@ Module use::
 
 CLI use (one JSON object per line on stdout; `python3 native_client.py --help`)::
 
-    send        pipelined batches of logs (or --metrics), prints one ACK/NACK per batch
+    send        pipelined batches of logs (or --metrics), prints one ACK/NACK per batch;
+                with --compression lz4 they travel as BATCH_COMPRESSED (protocol version 2)
     hello-only  prints HELLO_OK or ERROR
     raw         sends arbitrary bytes (optionally after a valid HELLO) and prints what comes back
     heartbeat   HELLO + one HEARTBEAT, prints the HEARTBEAT_ACK
@@ -46,7 +47,8 @@ from typing import Any, Iterable, Sequence
 # Constants (docs/protocol.md, "Limits")
 # ----------------------------------------------------------------------------------------
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 1  # what HELLO says unless version 2 features are asked for
+SUPPORTED_VERSIONS = (1, 2)
 DEFAULT_PORT = 7400
 DEFAULT_MAX_FRAME_SIZE = 8 * 1024 * 1024  # 8388608, announced in HELLO_OK
 MIN_MAX_FRAME_SIZE = 65536  # a server never announces less
@@ -60,6 +62,8 @@ MAX_REGION_BYTES = 64
 MAX_REASON_BYTES = 200
 DUPLICATE_FIRST_SEQUENCE = 0xFFFFFFFFFFFFFFFF
 BATCH_HEADER_SIZE = 20  # producer_id + producer_sequence + record_count
+COMPRESSED_HEADER_SIZE = 25  # BATCH_HEADER_SIZE + codec + uncompressed_length
+MODEL_MAX_BATCH_BYTES = 16 * 1024 * 1024  # what the model server announces as max_batch_bytes
 DEFAULT_TIMEOUT = 10.0
 AGENT_VERSION = "native_client.py/1"
 
@@ -71,6 +75,7 @@ ACK = 0x04
 NACK = 0x05
 HEARTBEAT = 0x06
 HEARTBEAT_ACK = 0x07
+BATCH_COMPRESSED = 0x08  # version 2, after HELLO_OK named a codec
 ERROR = 0x0F
 CONFIG_PUSH = 0x10
 TASK_ASSIGN = 0x11
@@ -80,14 +85,14 @@ TASK_STATUS = 0x21
 
 FRAME_NAMES = {
     HELLO: "HELLO", HELLO_OK: "HELLO_OK", BATCH: "BATCH", ACK: "ACK", NACK: "NACK",
-    HEARTBEAT: "HEARTBEAT", HEARTBEAT_ACK: "HEARTBEAT_ACK", ERROR: "ERROR",
+    HEARTBEAT: "HEARTBEAT", HEARTBEAT_ACK: "HEARTBEAT_ACK", BATCH_COMPRESSED: "BATCH_COMPRESSED", ERROR: "ERROR",
     CONFIG_PUSH: "CONFIG_PUSH", TASK_ASSIGN: "TASK_ASSIGN", TASK_CONTROL: "TASK_CONTROL",
     CONFIG_STATUS: "CONFIG_STATUS", TASK_STATUS: "TASK_STATUS",
 }
 FRAME_TYPES = {v: k for k, v in FRAME_NAMES.items()}
 RESERVED_SERVER_TO_DAEMON = frozenset({CONFIG_PUSH, TASK_ASSIGN, TASK_CONTROL})
 RESERVED_DAEMON_TO_SERVER = frozenset({CONFIG_STATUS, TASK_STATUS})
-CLIENT_TO_SERVER = frozenset({HELLO, BATCH, HEARTBEAT, ERROR}) | RESERVED_DAEMON_TO_SERVER
+CLIENT_TO_SERVER = frozenset({HELLO, BATCH, BATCH_COMPRESSED, HEARTBEAT, ERROR}) | RESERVED_DAEMON_TO_SERVER
 SERVER_TO_CLIENT = frozenset({HELLO_OK, ACK, NACK, HEARTBEAT_ACK, ERROR}) | RESERVED_SERVER_TO_DAEMON
 
 # ERROR codes
@@ -117,6 +122,16 @@ REASON_NAMES = {1: "MALFORMED_RECORD", 2: "INVALID_UTF8", 3: "UNKNOWN_RECORD_KIN
 # ACK status
 STATUS_WRITTEN = 0
 STATUS_DUPLICATE = 1
+
+# Version 2: HELLO / HELLO_OK extension keys and BATCH_COMPRESSED codecs (sections 5.1, 5.2, 5.10)
+EXT_COMPRESSION = "compression"
+EXT_INCARNATION = "incarnation"
+EXT_MAX_BATCH_BYTES = "max_batch_bytes"
+CODEC_LZ4 = 1
+CODEC_ZSTD = 2
+CODEC_IDS = {"lz4": CODEC_LZ4, "zstd": CODEC_ZSTD}
+CODEC_NAMES = {v: k for k, v in CODEC_IDS.items()}
+CLIENT_CODECS = ("lz4",)  # what this client can compress and decompress (no zstd in the stdlib)
 
 # Record kinds (WAL record body, docs/wal-format.md section 8)
 KIND_LOG = 1
@@ -284,9 +299,12 @@ def split_frame(buf: bytes | bytearray, max_frame_size: int = MAX_SERVER_FRAME_S
 
 def encode_hello_body(daemon_id: str | bytes, region: str | bytes = "",
                       labels: Iterable[Sequence[str | bytes]] = (), token: str | bytes = "",
-                      agent_version: str | bytes = AGENT_VERSION, version: int = PROTOCOL_VERSION) -> bytes:
-    return (enc_u16(version) + enc_str(daemon_id) + enc_str(region) + enc_pairs_u16(labels)
+                      agent_version: str | bytes = AGENT_VERSION, version: int = PROTOCOL_VERSION,
+                      extensions: Iterable[Sequence[str | bytes]] = ()) -> bytes:
+    """Version 1: the fields up to agent_version; version 2 appends the `extensions` pairs."""
+    body = (enc_u16(version) + enc_str(daemon_id) + enc_str(region) + enc_pairs_u16(labels)
             + enc_str(token) + enc_str(agent_version))
+    return body + enc_pairs_u16(extensions) if version >= 2 else body
 
 
 def encode_hello(*args, **kwargs) -> bytes:
@@ -296,13 +314,50 @@ def encode_hello(*args, **kwargs) -> bytes:
 def decode_hello(body: bytes) -> dict:
     r = _Body(body, "HELLO")
     version = r.u16("version")
-    if version != PROTOCOL_VERSION:
+    if version not in SUPPORTED_VERSIONS:
         # The rest of a HELLO of another version may have another layout: stop here.
         return {"type": "HELLO", "version": version}
     d = {"type": "HELLO", "version": version, "daemon_id": r.str("daemon_id"), "region": r.str("region"),
          "labels": r.pairs("label"), "token": r.str("token"), "agent_version": r.str("agent_version")}
+    if version >= 2:
+        d["extensions"] = r.pairs("extension")
     r.done()
     return d
+
+
+def hello_extensions(compression: Sequence[str] = (), incarnation: str | None = None) -> list[list[str]]:
+    """HELLO version 2 extensions, sorted by key: the codecs offered (in order of preference)
+    and the daemon's incarnation (16 lowercase hex digits, not all zero)."""
+    ext = []
+    if compression:
+        ext.append([EXT_COMPRESSION, ",".join(compression)])
+    if incarnation is not None:
+        ext.append([EXT_INCARNATION, incarnation])
+    return ext
+
+
+def valid_incarnation(text: str) -> bool:
+    """Exactly 16 lowercase hex digits, not all zero (section 5.1)."""
+    return len(text) == 16 and all(ch in "0123456789abcdef" for ch in text) and int(text, 16) != 0
+
+
+def random_incarnation() -> str:
+    """A fresh incarnation for a daemon that starts without de-duplication state."""
+    while True:
+        text = os.urandom(8).hex()
+        if valid_incarnation(text):
+            return text
+
+
+def offered_codecs(extensions: Iterable[Sequence[str]]) -> list[str]:
+    """The `compression` extension as a list: known names in order, unknown ones and repeats
+    dropped (the last `compression` pair wins, as for any repeated key)."""
+    value = dict((k, v) for k, v in extensions).get(EXT_COMPRESSION, "")
+    out: list[str] = []
+    for name in value.split(","):
+        if name in CODEC_IDS and name not in out:
+            out.append(name)
+    return out
 
 
 def check_hello(h: dict, tokens: Iterable[str] | None = None) -> tuple[int, str] | None:
@@ -310,14 +365,18 @@ def check_hello(h: dict, tokens: Iterable[str] | None = None) -> tuple[int, str]
 
     Returns (error code, message) or None when the HELLO is accepted.
     """
-    if h["version"] != PROTOCOL_VERSION:
-        return ERR_UNSUPPORTED_VERSION, f"unsupported protocol version {h['version']}; supported: 1"
+    if h["version"] not in SUPPORTED_VERSIONS:
+        supported = ", ".join(str(v) for v in SUPPORTED_VERSIONS)
+        return ERR_UNSUPPORTED_VERSION, f"unsupported protocol version {h['version']}; supported: {supported}"
     n = len(h["daemon_id"].encode())
     if not 1 <= n <= MAX_DAEMON_ID_BYTES:
         return ERR_MALFORMED_FRAME, f"daemon_id must be 1..{MAX_DAEMON_ID_BYTES} bytes, got {n}"
     n = len(h["region"].encode())
     if n > MAX_REGION_BYTES:
         return ERR_MALFORMED_FRAME, f"region must be 0..{MAX_REGION_BYTES} bytes, got {n}"
+    incarnation = dict((k, v) for k, v in h.get("extensions", ())).get(EXT_INCARNATION)
+    if incarnation is not None and not valid_incarnation(incarnation):
+        return ERR_MALFORMED_FRAME, f"incarnation {incarnation!r} is not 16 lowercase hex digits, not all zero"
     if tokens is not None and h["token"] not in set(tokens):
         return ERR_UNAUTHORIZED, "unauthorized: token missing or wrong"
     return None
@@ -327,17 +386,34 @@ def check_hello(h: dict, tokens: Iterable[str] | None = None) -> tuple[int, str]
 
 def encode_hello_ok(node_id: str | bytes, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
                     heartbeat_interval_ms: int = DEFAULT_HEARTBEAT_INTERVAL_MS,
-                    version: int = PROTOCOL_VERSION) -> bytes:
-    return encode_frame(HELLO_OK, enc_u16(version) + enc_u32(max_frame_size)
-                        + enc_u32(heartbeat_interval_ms) + enc_str(node_id))
+                    version: int = PROTOCOL_VERSION, extensions: Iterable[Sequence[str | bytes]] = ()) -> bytes:
+    """Version 2 appends the `extensions` pairs (compression, max_batch_bytes)."""
+    body = enc_u16(version) + enc_u32(max_frame_size) + enc_u32(heartbeat_interval_ms) + enc_str(node_id)
+    return encode_frame(HELLO_OK, body + enc_pairs_u16(extensions) if version >= 2 else body)
 
 
 def decode_hello_ok(body: bytes) -> dict:
     r = _Body(body, "HELLO_OK")
     d = {"type": "HELLO_OK", "version": r.u16("version"), "max_frame_size": r.u32("max_frame_size"),
          "heartbeat_interval_ms": r.u32("heartbeat_interval_ms"), "node_id": r.str("node_id")}
+    if d["version"] >= 2:
+        d["extensions"] = r.pairs("extension")
     r.done()
     return d
+
+
+def welcome_extensions(codec: str | None, max_batch_bytes: int) -> list[list[str]]:
+    """HELLO_OK version 2 extensions, sorted by key."""
+    ext = [[EXT_COMPRESSION, codec]] if codec else []
+    return ext + [[EXT_MAX_BATCH_BYTES, str(max_batch_bytes)]]
+
+
+def accepted_codec(hello_ok: dict) -> str | None:
+    """The codec a HELLO_OK accepts for BATCH_COMPRESSED, or None (plain BATCHes only)."""
+    codec = dict((k, v) for k, v in hello_ok.get("extensions", ())).get(EXT_COMPRESSION)
+    if codec is not None and codec not in CODEC_IDS:
+        raise MalformedFrame(f"HELLO_OK: compression {codec!r} is not lz4 or zstd")
+    return codec
 
 
 # Records (WAL record body: little-endian, LEB128 varints) ----------------------------------
@@ -520,6 +596,148 @@ def check_batch(b: dict) -> tuple[int, str] | None:
     return None
 
 
+# LZ4 block format (the codec 1 of BATCH_COMPRESSED; no lz4 module in the standard library) --
+
+def lz4_compress_literals(data: bytes) -> bytes:
+    """Valid LZ4 block format without any match: one sequence of literals.
+
+    A block's last sequence carries only literals, so a block made of that one sequence is
+    legal for any input; it is 1 + len(data) // 255 + 1 bytes larger than `data`. liblz4
+    produces exactly this when it finds nothing to match (e.g. the example of section 15).
+    """
+    n = len(data)
+    if n < 15:
+        return bytes([n << 4]) + data
+    out = bytearray([0xF0])
+    rest = n - 15
+    while rest >= 255:
+        out.append(255)
+        rest -= 255
+    out.append(rest)
+    return bytes(out) + data
+
+
+def lz4_decompress(block: bytes, uncompressed_length: int) -> bytes:
+    """Decodes an LZ4 block (any valid one, matches included) that must expand to exactly
+    `uncompressed_length` bytes; raises MalformedFrame otherwise."""
+    src = bytes(block)
+    out = bytearray()
+    i = 0
+
+    def length(start: int) -> tuple[int, int]:
+        total, j = 0, start
+        while True:
+            if j >= len(src):
+                raise MalformedFrame("lz4: length runs past the block")
+            total += src[j]
+            j += 1
+            if src[j - 1] != 255:
+                return total, j
+
+    while True:
+        if i >= len(src):
+            raise MalformedFrame("lz4: block ends before its last sequence")
+        token = src[i]
+        i += 1
+        literals = token >> 4
+        if literals == 15:
+            extra, i = length(i)
+            literals += extra
+        if i + literals > len(src) or len(out) + literals > uncompressed_length:
+            raise MalformedFrame("lz4: literals run past the block or the announced length")
+        out += src[i:i + literals]
+        i += literals
+        if i == len(src):
+            break  # the last sequence has no match
+        if i + 2 > len(src):
+            raise MalformedFrame("lz4: match offset runs past the block")
+        offset = src[i] | src[i + 1] << 8
+        i += 2
+        if offset == 0 or offset > len(out):
+            raise MalformedFrame(f"lz4: match offset {offset} outside the {len(out)} bytes decoded")
+        match = token & 15
+        if match == 15:
+            extra, i = length(i)
+            match += extra
+        match += 4
+        if len(out) + match > uncompressed_length:
+            raise MalformedFrame("lz4: match runs past the announced length")
+        for _ in range(match):  # byte by byte: the copy may overlap what it produces
+            out.append(out[-offset])
+    if len(out) != uncompressed_length:
+        raise MalformedFrame(f"lz4: block expands to {len(out)} bytes, not {uncompressed_length}")
+    return bytes(out)
+
+
+# BATCH_COMPRESSED (version 2) -----------------------------------------------------------------
+
+def encode_payload(records: Sequence[dict | bytes]) -> bytes:
+    """Records in the WAL payload encoding: per record a LEB128 body length, then the body."""
+    out = bytearray()
+    for rec in records:
+        b = encode_record(rec)
+        out += enc_varint(len(b)) + b
+    return bytes(out)
+
+
+def encode_batch_compressed_body(producer_id: int, producer_sequence: int, record_count: int, codec: int,
+                                 uncompressed_length: int, data: bytes) -> bytes:
+    return (enc_u64(producer_id) + enc_u64(producer_sequence) + enc_u32(record_count) + enc_u8(codec)
+            + enc_u32(uncompressed_length) + bytes(data))
+
+
+def encode_batch_compressed(producer_id: int, producer_sequence: int, records: Sequence[dict | bytes],
+                            codec: str = "lz4") -> bytes:
+    """A BATCH_COMPRESSED frame of `records`, lz4-compressed (literals only)."""
+    if codec != "lz4":
+        raise ValueError(f"this client compresses only with lz4, not {codec!r}")
+    payload = encode_payload(records)
+    return encode_frame(BATCH_COMPRESSED, encode_batch_compressed_body(
+        producer_id, producer_sequence, len(records), CODEC_LZ4, len(payload), lz4_compress_literals(payload)))
+
+
+def decode_batch_compressed(body: bytes) -> dict:
+    """The fixed fields and the still compressed `data` (use batch_compressed_records on it)."""
+    r = _Body(body, "BATCH_COMPRESSED")
+    d = {"type": "BATCH_COMPRESSED", "producer_id": r.u64("producer_id"),
+         "producer_sequence": r.u64("producer_sequence"), "record_count": r.u32("record_count"),
+         "codec": r.u8("codec"), "uncompressed_length": r.u32("uncompressed_length")}
+    d["data"] = r.take(len(body) - COMPRESSED_HEADER_SIZE, "data")
+    return d
+
+
+def check_batch_compressed(b: dict, accepted: str | None, max_batch_bytes: int) -> tuple[int, str] | None:
+    """The server's checks of a BATCH_COMPRESSED before fencing and decompression (section 5.10)."""
+    problem = check_batch(b)
+    if problem:
+        return problem
+    if b["codec"] not in CODEC_NAMES:
+        return ERR_MALFORMED_FRAME, f"codec {b['codec']} is not 1 (lz4) or 2 (zstd)"
+    if CODEC_NAMES[b["codec"]] != accepted:
+        return ERR_PROTOCOL_VIOLATION, f"codec {CODEC_NAMES[b['codec']]} was not accepted in HELLO_OK"
+    if b["uncompressed_length"] > max_batch_bytes:
+        return ERR_MALFORMED_FRAME, f"uncompressed_length {b['uncompressed_length']} exceeds max_batch_bytes {max_batch_bytes}"
+    return None
+
+
+def batch_compressed_records(b: dict) -> list[bytes]:
+    """Decompresses `data` and walks exactly `record_count` record bodies (MalformedFrame
+    otherwise: wrong length, too few or too many records, bytes left over)."""
+    if b["codec"] != CODEC_LZ4:
+        raise ValueError(f"codec {b['codec']}: this client decompresses only lz4")
+    payload = lz4_decompress(b["data"], b["uncompressed_length"])
+    walk = _LE(payload)
+    records = []
+    try:
+        for _ in range(b["record_count"]):
+            records.append(walk.lstr("record"))
+    except RecordError as e:
+        raise MalformedFrame(f"BATCH_COMPRESSED: {e.reason} after {len(records)} of {b['record_count']} records") from None
+    if walk.pos != len(payload):
+        raise MalformedFrame(f"BATCH_COMPRESSED: {len(payload) - walk.pos} bytes follow the last of {b['record_count']} records")
+    return records
+
+
 # ACK / NACK --------------------------------------------------------------------------------
 
 def encode_ack(producer_id: int, producer_sequence: int, accepted: int, status: int, shard: int,
@@ -613,7 +831,8 @@ def decode_error(body: bytes) -> dict:
 
 _DECODERS = {
     HELLO: decode_hello, HELLO_OK: decode_hello_ok, BATCH: decode_batch, ACK: decode_ack, NACK: decode_nack,
-    HEARTBEAT: decode_heartbeat, HEARTBEAT_ACK: decode_heartbeat_ack, ERROR: decode_error,
+    HEARTBEAT: decode_heartbeat, HEARTBEAT_ACK: decode_heartbeat_ack, BATCH_COMPRESSED: decode_batch_compressed,
+    ERROR: decode_error,
 }
 
 
@@ -657,6 +876,8 @@ class Client:
         self.ignored: list[dict] = []
         self.hello_ok: dict | None = None
         self.max_frame_size = DEFAULT_MAX_FRAME_SIZE
+        self.codec: str | None = None  # BATCH_COMPRESSED codec the server accepted (version 2)
+        self.max_batch_bytes: int | None = None
         self.eof = False
 
     # connection ------------------------------------------------------------------------
@@ -747,32 +968,53 @@ class Client:
 
     def hello(self, daemon_id: str | bytes, region: str | bytes = "", labels: Iterable[Sequence] = (),
               token: str | bytes = "", agent_version: str | bytes = AGENT_VERSION,
-              version: int = PROTOCOL_VERSION) -> dict:
-        """Sends HELLO and waits for HELLO_OK (returned as a dict).
+              version: int = PROTOCOL_VERSION, extensions: Iterable[Sequence] = ()) -> dict:
+        """Sends HELLO and waits for HELLO_OK (returned as a dict). `extensions` go out with
+        version 2 only (hello_extensions builds them).
 
         Raises ProtocolError (remote=True) with the server's code/message on ERROR.
         """
-        self.send_raw(encode_hello(daemon_id, region, labels, token, agent_version, version))
+        extensions = list(extensions)
+        self.send_raw(encode_hello(daemon_id, region, labels, token, agent_version, version, extensions))
         msg = self._next_message()
         if msg["type"] == "ERROR":
             raise ProtocolError(msg["code"], msg["message"], remote=True)
         if msg["type"] != "HELLO_OK":
             raise ProtocolError(ERR_PROTOCOL_VIOLATION, f"expected HELLO_OK, got {msg['type']}")
+        if msg["version"] != version:
+            raise ProtocolError(ERR_PROTOCOL_VIOLATION, f"HELLO_OK version {msg['version']} answers a version {version} HELLO")
+        codec = accepted_codec(msg)
+        if codec is not None and codec not in offered_codecs(extensions):
+            raise ProtocolError(ERR_PROTOCOL_VIOLATION, f"HELLO_OK accepts {codec}, which the HELLO did not offer")
         self.hello_ok = msg
         self.max_frame_size = msg["max_frame_size"]
+        self.codec = codec
+        batch_limit = dict((k, v) for k, v in msg.get("extensions", ())).get(EXT_MAX_BATCH_BYTES)
+        self.max_batch_bytes = int(batch_limit) if batch_limit is not None else None
         return msg
 
     def batch_frame(self, producer_id: int, producer_sequence: int, records: Sequence[dict | bytes],
-                    check_size: bool = True) -> bytes:
-        frame = encode_batch(producer_id, producer_sequence, records)
+                    check_size: bool = True, compress: bool | None = None) -> bytes:
+        """BATCH, or BATCH_COMPRESSED when the server accepted a codec (`compress` None) or
+        when asked (`compress` True)."""
+        if compress is None:
+            compress = self.codec is not None
+        if compress:
+            frame = encode_batch_compressed(producer_id, producer_sequence, records, self.codec or "lz4")
+            length = struct.unpack(">I", frame[26:30])[0]  # uncompressed_length: body offset 21, after length and type
+            if check_size and self.max_batch_bytes is not None and length > self.max_batch_bytes:
+                raise ValueError(f"uncompressed batch of {length} bytes exceeds max_batch_bytes {self.max_batch_bytes}")
+        else:
+            frame = encode_batch(producer_id, producer_sequence, records)
         if check_size and len(frame) - 4 > self.max_frame_size:
-            raise ValueError(f"BATCH frame length {len(frame) - 4} exceeds max_frame_size {self.max_frame_size}")
+            raise ValueError(f"{FRAME_NAMES[frame[4]]} frame length {len(frame) - 4} exceeds max_frame_size {self.max_frame_size}")
         return frame
 
     def send_batch(self, producer_id: int, producer_sequence: int, records: Sequence[dict | bytes],
-                   check_size: bool = True) -> None:
-        """Sends one BATCH without waiting (pipelining); read its ACK/NACK with read_response()."""
-        self.send_raw(self.batch_frame(producer_id, producer_sequence, records, check_size))
+                   check_size: bool = True, compress: bool | None = None) -> None:
+        """Sends one BATCH (or BATCH_COMPRESSED, see batch_frame) without waiting (pipelining);
+        read its ACK/NACK with read_response()."""
+        self.send_raw(self.batch_frame(producer_id, producer_sequence, records, check_size, compress))
 
     def heartbeat(self, sent_at_unix_ms: int | None = None, backlog_bytes: int = 0, oldest_unacked_age_ms: int = 0,
                   records_sent: int = 0, errors: int = 0, extra: Iterable[Sequence] = (),
@@ -865,6 +1107,31 @@ class Client:
         return got
 
 
+def open_session(connect, daemon_id: str | bytes, region: str | bytes = "", labels: Iterable[Sequence] = (),
+                 token: str | bytes = "", version: int = PROTOCOL_VERSION, extensions: Iterable[Sequence] = ()) -> Client:
+    """Connects (`connect()` returns a connected Client) and says HELLO.
+
+    A version 2 HELLO refused with ERROR 1 is tried once more on a new connection as version 1
+    without extensions, the fallback of section 14: the session then uses plain BATCHes and
+    the original de-duplication key (no incarnation).
+    """
+    client = connect()
+    try:
+        client.hello(daemon_id, region, labels, token, version=version, extensions=extensions)
+        return client
+    except ProtocolError as e:
+        client.close()
+        if not (e.remote and e.code == ERR_UNSUPPORTED_VERSION and version >= 2):
+            raise
+    client = connect()
+    try:
+        client.hello(daemon_id, region, labels, token, version=1)
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
 # ----------------------------------------------------------------------------------------
 # Examples (docs/protocol.md section 15): values, annotated bytes, expected hex
 # ----------------------------------------------------------------------------------------
@@ -913,6 +1180,22 @@ EXAMPLE_NOTES = {
     "ERROR": (
         'Code 5 (unauthorized), as sent after a HELLO with a wrong token; the server closes the '
         'connection right after it. The message text is informative only.'
+    ),
+    "HELLO (version 2)": (
+        'The daemon of the HELLO example, as version 2 with agent version `hyphad/0.2.0` and two '
+        'extensions, sorted by key: it can send `lz4` or, second choice, `zstd`, and its '
+        'de-duplication state is incarnation `5f3a9c2e7b1d4086`.'
+    ),
+    "HELLO_OK (version 2)": (
+        "The server's answer to it: version 2, the default limits, lz4 accepted for BATCH_COMPRESSED "
+        'and batches of at most 16 MiB uncompressed (`max_batch_bytes` 16777216).'
+    ),
+    "BATCH_COMPRESSED": (
+        'The BATCH example (producer 1, producer_sequence 1, the log record of section 6) as '
+        'BATCH_COMPRESSED with lz4. The payload is the 41 bytes of the record in the WAL payload '
+        'encoding: LEB128 length `28`, then the 40-byte body. Nothing in it repeats, so the lz4 block '
+        'is one sequence of 41 literals: token `f0` (15 literals, more to come, no match), `1a` (15 + 26 '
+        '= 41), the literals. liblz4 compresses this payload to exactly these bytes.'
     ),
 }
 
@@ -1049,6 +1332,57 @@ def example_parts() -> list[dict]:
                "values": dict(code=5, message=msg), "parts": _frame_head(ERROR, blen) + body,
                "frame": encode_error(5, msg),
                "decoded": {"type": "ERROR", "code": 5, "name": "UNAUTHORIZED", "message": msg}})
+
+    ext = hello_extensions(["lz4", "zstd"], "5f3a9c2e7b1d4086")
+    hello2_vals = dict(daemon_id="web1-agent", region="eu-west", labels=[["env", "prod"]], token="s3cret",
+                       agent_version="hyphad/0.2.0", version=2, extensions=ext)
+    body = [(enc_u16(2), "version 2")]
+    body += _ann_str("web1-agent", "daemon_id")
+    body += _ann_str("eu-west", "region")
+    body.append((enc_u16(1), "label_count 1"))
+    body += _ann_str("env", "key") + _ann_str("prod", "value")
+    body += _ann_str("s3cret", "token")
+    body += _ann_str("hyphad/0.2.0", "agent_version")
+    body.append((enc_u16(2), "extension_count 2"))
+    body += _ann_str("compression", "key") + _ann_str("lz4,zstd", "value")
+    body += _ann_str("incarnation", "key") + _ann_str("5f3a9c2e7b1d4086", "value")
+    blen = sum(len(b) for b, _ in body)
+    ex.append({"name": "HELLO (version 2)", "note": EXAMPLE_NOTES["HELLO (version 2)"],
+               "values": hello2_vals, "parts": _frame_head(HELLO, blen) + body,
+               "frame": encode_hello(**hello2_vals),
+               "decoded": {"type": "HELLO", "version": 2, "daemon_id": "web1-agent", "region": "eu-west",
+                           "labels": [["env", "prod"]], "token": "s3cret", "agent_version": "hyphad/0.2.0",
+                           "extensions": ext}})
+
+    ok2_ext = welcome_extensions("lz4", MODEL_MAX_BATCH_BYTES)
+    ok2_vals = dict(node_id="node-a", max_frame_size=DEFAULT_MAX_FRAME_SIZE, heartbeat_interval_ms=5000, version=2,
+                    extensions=ok2_ext)
+    body = [(enc_u16(2), "version 2"), (enc_u32(DEFAULT_MAX_FRAME_SIZE), "max_frame_size 8388608"),
+            (enc_u32(5000), "heartbeat_interval_ms 5000")] + _ann_str("node-a", "node_id")
+    body.append((enc_u16(2), "extension_count 2"))
+    body += _ann_str("compression", "key") + _ann_str("lz4", "value")
+    body += _ann_str("max_batch_bytes", "key") + _ann_str(str(MODEL_MAX_BATCH_BYTES), "value")
+    blen = sum(len(b) for b, _ in body)
+    ex.append({"name": "HELLO_OK (version 2)", "note": EXAMPLE_NOTES["HELLO_OK (version 2)"],
+               "values": ok2_vals, "parts": _frame_head(HELLO_OK, blen) + body,
+               "frame": encode_hello_ok(**ok2_vals),
+               "decoded": {"type": "HELLO_OK", "version": 2, "max_frame_size": 8388608,
+                           "heartbeat_interval_ms": 5000, "node_id": "node-a", "extensions": ok2_ext}})
+
+    payload = encode_payload([EXAMPLE_LOG])
+    data = lz4_compress_literals(payload)
+    body = [(enc_u64(1), "producer_id 1"), (enc_u64(1), "producer_sequence 1"), (enc_u32(1), "record_count 1"),
+            (enc_u8(CODEC_LZ4), "codec 1 (lz4)"), (enc_u32(len(payload)), f"uncompressed_length {len(payload)}"),
+            (data[:1], "data: lz4 token f0: 15+ literals, no match"),
+            (data[1:2], f"literal length 15 + {data[1]} = {len(payload)}"),
+            (enc_varint(len(rec)), f"literals: record body length {len(rec)} (LEB128)")] + _ann_record(EXAMPLE_LOG)
+    blen = sum(len(b) for b, _ in body)
+    ex.append({"name": "BATCH_COMPRESSED", "note": EXAMPLE_NOTES["BATCH_COMPRESSED"],
+               "values": dict(producer_id=1, producer_sequence=1, records=[EXAMPLE_LOG], codec="lz4"),
+               "parts": _frame_head(BATCH_COMPRESSED, blen) + body,
+               "frame": encode_batch_compressed(1, 1, [EXAMPLE_LOG]),
+               "decoded": {"type": "BATCH_COMPRESSED", "producer_id": 1, "producer_sequence": 1, "record_count": 1,
+                           "codec": CODEC_LZ4, "uncompressed_length": len(payload), "data": data}})
     return ex
 
 
@@ -1085,17 +1419,23 @@ def render_examples() -> str:
 # ----------------------------------------------------------------------------------------
 
 class ModelServer:
-    """A minimal single-connection model of a v1 server (no WAL; in memory) used by selftest.
+    """A minimal single-connection model of a server (no WAL; in memory) used by selftest.
 
     It follows docs/protocol.md's decision order, so it doubles as an executable summary.
+    `versions` are the protocol versions it accepts ((1,) models a node from before version 2);
+    with version 2 it accepts lz4 BATCH_COMPRESSED and folds the HELLO's incarnation into the
+    de-duplication key.
     """
 
     def __init__(self, sock: socket.socket, tokens: Iterable[str] | None = None, shards: int = 4,
-                 max_frame_size: int = DEFAULT_MAX_FRAME_SIZE, hwm: dict | None = None, next_seq: dict | None = None):
+                 max_frame_size: int = DEFAULT_MAX_FRAME_SIZE, hwm: dict | None = None, next_seq: dict | None = None,
+                 versions: Sequence[int] = SUPPORTED_VERSIONS, max_batch_bytes: int = MODEL_MAX_BATCH_BYTES):
         self.sock = sock
         self.tokens = tokens
         self.shards = shards
         self.max_frame_size = max_frame_size
+        self.versions = tuple(versions)
+        self.max_batch_bytes = max_batch_bytes
         self.hwm = hwm if hwm is not None else {}
         self.next_seq = next_seq if next_seq is not None else {}
         self.stored: list[tuple] = []
@@ -1124,6 +1464,8 @@ class ModelServer:
     def _run(self) -> None:
         buf = bytearray()
         daemon_id = None
+        codec = None  # the codec HELLO_OK accepted
+        incarnation = "0"  # version 1, or no incarnation: the original de-duplication key
         self.sock.settimeout(DEFAULT_TIMEOUT)
         try:
             while True:
@@ -1147,17 +1489,34 @@ class ModelServer:
                         if daemon_id is not None:
                             return self._fail(ERR_PROTOCOL_VIOLATION, "HELLO twice")
                         h = decode_hello(body)
+                        if h["version"] not in self.versions:
+                            supported = ", ".join(str(v) for v in self.versions)
+                            return self._fail(ERR_UNSUPPORTED_VERSION,
+                                              f"unsupported protocol version {h['version']}; supported: {supported}")
                         problem = check_hello(h, self.tokens)
                         if problem:
                             return self._fail(*problem)
                         daemon_id = h["daemon_id"]
-                        self._send(encode_hello_ok("model", self.max_frame_size, DEFAULT_HEARTBEAT_INTERVAL_MS))
+                        ext = dict((k, v) for k, v in h.get("extensions", ()))
+                        incarnation = ext.get(EXT_INCARNATION, "0")
+                        codec = next((c for c in offered_codecs(h.get("extensions", ())) if c in CLIENT_CODECS), None)
+                        welcome = welcome_extensions(codec, self.max_batch_bytes) if h["version"] >= 2 else []
+                        self._send(encode_hello_ok("model", self.max_frame_size, DEFAULT_HEARTBEAT_INTERVAL_MS,
+                                                   h["version"], welcome))
                     elif ftype == BATCH:
                         b = decode_batch(body)
                         problem = check_batch(b)
                         if problem:
                             return self._fail(*problem)
-                        self._batch(daemon_id, b)
+                        self._batch((daemon_id, incarnation), b)
+                    elif ftype == BATCH_COMPRESSED:
+                        if codec is None:
+                            return self._fail(ERR_PROTOCOL_VIOLATION, "BATCH_COMPRESSED without an accepted codec")
+                        b = decode_batch_compressed(body)
+                        problem = check_batch_compressed(b, codec, self.max_batch_bytes)
+                        if problem:
+                            return self._fail(*problem)
+                        self._batch((daemon_id, incarnation), dict(b, records=batch_compressed_records(b)))
                     elif ftype == HEARTBEAT:
                         hb = decode_heartbeat(body)
                         self._send(encode_heartbeat_ack(hb["sent_at_unix_ms"], time.time_ns() // 1_000_000))
@@ -1173,7 +1532,7 @@ class ModelServer:
         except OSError:
             return
 
-    def _batch(self, daemon_id: str, b: dict) -> None:
+    def _batch(self, source: tuple[str, str], b: dict) -> None:
         valid, rejected = [], []
         for i, rec in enumerate(b["records"]):
             problem = validate_record(rec)
@@ -1182,11 +1541,12 @@ class ModelServer:
             else:
                 valid.append(rec)
         pid, seq = b["producer_id"], b["producer_sequence"]
+        daemon_id, incarnation = source
         shard = self.shard_of(daemon_id, self.shards)
         if not valid:
             self._send(encode_nack(pid, seq, 0, rejected))
             return
-        key = (daemon_id, pid)
+        key = (daemon_id, incarnation, pid)
         if seq <= self.hwm.get(key, 0):
             self._send(encode_ack(pid, seq, len(valid), STATUS_DUPLICATE, shard, DUPLICATE_FIRST_SEQUENCE))
             return
@@ -1201,6 +1561,7 @@ class ModelServer:
 
 
 def _model_pair(**kw) -> tuple[Client, ModelServer]:
+    """A Client connected over a socketpair to a ModelServer built with `kw`."""
     a, b = socket.socketpair()
     server = ModelServer(b, **kw).start()
     return Client.from_socket(a, timeout=5.0), server
@@ -1288,10 +1649,11 @@ def selftest(verbose: bool = False) -> int:
     check(_decode_whole_frame(h) == {"type": "HELLO", "version": 1, "daemon_id": "d1", "region": "r",
                                      "labels": [["a", "b"], ["c", ""]], "token": "tok", "agent_version": "v9"},
           "HELLO round trip")
-    check(_decode_whole_frame(encode_hello("d1", version=2)) == {"type": "HELLO", "version": 2},
-          "HELLO of another version: only the version is decoded")
+    check(_decode_whole_frame(encode_hello("d1", version=3)) == {"type": "HELLO", "version": 3},
+          "HELLO of an unknown version: only the version is decoded")
     check(check_hello(decode_hello(encode_hello("d", version=1)[5:])) is None, "valid HELLO accepted")
-    check(check_hello({"version": 2})[0] == ERR_UNSUPPORTED_VERSION, "HELLO version 2 -> ERROR 1")
+    check(check_hello({"version": 3}) == (ERR_UNSUPPORTED_VERSION, "unsupported protocol version 3; supported: 1, 2"),
+          "HELLO version 3 -> ERROR 1 naming versions 1 and 2")
     check(check_hello(decode_hello(encode_hello("")[5:]))[0] == ERR_MALFORMED_FRAME, "empty daemon_id -> ERROR 4")
     check(check_hello(decode_hello(encode_hello("x" * 129)[5:]))[0] == ERR_MALFORMED_FRAME,
           "129-byte daemon_id -> ERROR 4")
@@ -1353,6 +1715,75 @@ def selftest(verbose: bool = False) -> int:
     for ftype, dec in _DECODERS.items():
         raises(lambda dec=dec: dec(b""), MalformedFrame, f"{FRAME_NAMES[ftype]} with an empty body")
 
+    # Version 2: extensions, LZ4 blocks, BATCH_COMPRESSED ------------------------------------
+    ext = hello_extensions(["lz4", "zstd"], "00000000000000a1")
+    h2 = encode_hello("d2", "r", [["a", "b"]], "tok", "v2", 2, ext)
+    check(_decode_whole_frame(h2) == {"type": "HELLO", "version": 2, "daemon_id": "d2", "region": "r",
+                                      "labels": [["a", "b"]], "token": "tok", "agent_version": "v2", "extensions": ext},
+          "HELLO version 2 round trip")
+    check(encode_hello("d1", version=1, extensions=ext) == encode_hello("d1"), "version 1 HELLO carries no extensions")
+    check(check_hello(decode_hello(h2[5:])) is None, "HELLO version 2 accepted")
+    for bad in ("", "0000000000000000", "00000000000000A1", "a1", "00000000000000a1f"):
+        check(check_hello(decode_hello(encode_hello("d", version=2, extensions=[[EXT_INCARNATION, bad]])[5:]))[0]
+              == ERR_MALFORMED_FRAME, f"incarnation {bad!r} -> ERROR 4")
+    check(valid_incarnation(random_incarnation()), "random incarnations are valid")
+    raises(lambda: decode_hello(encode_hello_body("d", version=2)[:-1]), MalformedFrame, "HELLO v2 without extensions")
+    raises(lambda: decode_hello(encode_hello_body("d", version=2) + b"\x00"), MalformedFrame, "HELLO v2 with a trailing byte")
+    check(offered_codecs([[EXT_COMPRESSION, "snappy,zstd,,lz4,zstd"]]) == ["zstd", "lz4"],
+          "unknown and repeated codec names are skipped")
+    ok2 = encode_hello_ok("n", 65536, 100, 2, welcome_extensions("lz4", 1024))
+    check(_decode_whole_frame(ok2) == {"type": "HELLO_OK", "version": 2, "max_frame_size": 65536,
+                                       "heartbeat_interval_ms": 100, "node_id": "n",
+                                       "extensions": [["compression", "lz4"], ["max_batch_bytes", "1024"]]},
+          "HELLO_OK version 2 round trip")
+    check(accepted_codec(_decode_whole_frame(encode_hello_ok("n", version=2, extensions=[["max_batch_bytes", "9"]])))
+          is None, "HELLO_OK v2 without compression: plain batches only")
+    raises(lambda: accepted_codec({"extensions": [["compression", "snappy"]]}), MalformedFrame,
+           "HELLO_OK naming an unknown codec")
+
+    for n in (0, 1, 14, 15, 16, 269, 270, 271, 1000):
+        data = bytes(range(256)) * 4
+        block = lz4_compress_literals(data[:n])
+        check(lz4_decompress(block, n) == data[:n], f"lz4 literal-only block of {n} bytes round trips")
+    # A block liblz4 made (LZ4_compress_default), with matches, overlapping copies and long runs.
+    lz4_src = (b"0123456789abcdefghij" + b"a" * 100 + b"abc" * 20 + bytes((i * 7919) % 251 for i in range(300))
+               + b"0123456789abcdefghij" * 2)
+    lz4_block = bytes.fromhex(
+        "ff06303132333435363738396162636465666768696a610100512f6263030026ffec008a19a332bc4bd564ee7d0c9625af3ec8"
+        "57e170fa8918a231bb4ad463ed7c0b9524ae3dc756e06ff98817a130ba49d362ec7b0a9423ad3cc655df6ef88716a02fb948d2"
+        "61eb7a099322ac3bc554de6df786159f2eb847d160ea79089221ab3ac453dd6cf685149e2db746d05fe978079120aa39c352dc"
+        "6bf584139d2cb645cf5ee87706901fa938c251db6af483129c2bb544ce5de776058f1ea837c150da69f382119b2ab443cd5ce6"
+        "75048e1da736c04fd968f281109a29b342cc5be574038d1ca635bf4ed867f1800f9928b241cb5ae473028c1ba534be4dd766f0"
+        "7f0e9827b140ca59e372018b1aa433bd4cd665ef7e0d9726b03fc958e271fb001e0fe001010b140050666768696a")
+    check(lz4_decompress(lz4_block, len(lz4_src)) == lz4_src, "a liblz4 block with matches decompresses exactly")
+    raises(lambda: lz4_decompress(lz4_block, len(lz4_src) + 1), MalformedFrame, "lz4: announced length too long")
+    raises(lambda: lz4_decompress(lz4_block, len(lz4_src) - 1), MalformedFrame, "lz4: announced length too short")
+    raises(lambda: lz4_decompress(lz4_block[:-3], len(lz4_src)), MalformedFrame, "lz4: cut block")
+    raises(lambda: lz4_decompress(b"\x10a\x00\x00", 5), MalformedFrame, "lz4: match offset 0")
+    raises(lambda: lz4_decompress(b"\x10a\x02\x00", 5), MalformedFrame, "lz4: match offset before the start")
+    raises(lambda: lz4_decompress(b"", 0), MalformedFrame, "lz4: empty block")
+
+    cb = encode_batch_compressed(7, 9, [EXAMPLE_LOG, metric, b"\xff\x00"])
+    d = _decode_whole_frame(cb)
+    check(d["producer_id"] == 7 and d["producer_sequence"] == 9 and d["record_count"] == 3 and d["codec"] == CODEC_LZ4
+          and batch_compressed_records(d) == [wal_log, wal_metric, b"\xff\x00"], "BATCH_COMPRESSED round trip")
+    check(check_batch_compressed(d, "lz4", 1 << 20) is None, "valid BATCH_COMPRESSED header accepted")
+    check(check_batch_compressed(d, None, 1 << 20)[0] == ERR_PROTOCOL_VIOLATION, "codec not accepted -> ERROR 2")
+    check(check_batch_compressed(dict(d, codec=0), "lz4", 1 << 20)[0] == ERR_MALFORMED_FRAME, "codec 0 -> ERROR 4")
+    check(check_batch_compressed(dict(d, codec=3), "lz4", 1 << 20)[0] == ERR_MALFORMED_FRAME, "codec 3 -> ERROR 4")
+    check(check_batch_compressed(d, "lz4", d["uncompressed_length"] - 1)[0] == ERR_MALFORMED_FRAME,
+          "uncompressed_length above max_batch_bytes -> ERROR 4")
+    check(check_batch_compressed(dict(d, record_count=0), "lz4", 1 << 20)[0] == ERR_MALFORMED_FRAME,
+          "record_count 0 -> ERROR 4")
+    raises(lambda: decode_batch_compressed(cb[5:5 + COMPRESSED_HEADER_SIZE - 1]), MalformedFrame,
+           "BATCH_COMPRESSED shorter than its fixed fields")
+    raises(lambda: batch_compressed_records(dict(d, record_count=4)), MalformedFrame, "one record more announced")
+    raises(lambda: batch_compressed_records(dict(d, record_count=2)), MalformedFrame, "one record fewer announced")
+    raises(lambda: batch_compressed_records(dict(d, data=lz4_compress_literals(encode_payload([EXAMPLE_LOG]) + b"\x00"),
+                                                 record_count=1, uncompressed_length=42)),
+           MalformedFrame, "a byte after the last record")
+    raises(lambda: batch_compressed_records(dict(d, data=d["data"][:-1])), MalformedFrame, "cut data")
+
     # Examples in docs/protocol.md -------------------------------------------------------
     for e in example_parts():
         joined = b"".join(b for b, _ in e["parts"])
@@ -1369,6 +1800,9 @@ def selftest(verbose: bool = False) -> int:
     batch_ex = [e for e in example_parts() if e["name"] == "BATCH"][0]
     check(decode_record(_decode_whole_frame(batch_ex["frame"])["records"][0]) == EXAMPLE_LOG,
           "example BATCH record decodes to the log record")
+    compressed_ex = [e for e in example_parts() if e["name"] == "BATCH_COMPRESSED"][0]
+    check([decode_record(r) for r in batch_compressed_records(_decode_whole_frame(compressed_ex["frame"]))]
+          == [EXAMPLE_LOG], "example BATCH_COMPRESSED decompresses to the log record")
 
     # Client against the in-process model server --------------------------------------------
     try:
@@ -1416,7 +1850,7 @@ def selftest(verbose: bool = False) -> int:
             raises(lambda: c.hello("d", token="bad"), ProtocolError, "Client.hello raises on ERROR 5", ERR_UNAUTHORIZED)
         c, srv = _model_pair()
         with c:
-            raises(lambda: c.hello("d", version=2), ProtocolError, "Client.hello raises on ERROR 1",
+            raises(lambda: c.hello("d", version=3), ProtocolError, "Client.hello raises on ERROR 1",
                    ERR_UNSUPPORTED_VERSION)
         c, srv = _model_pair()
         with c:
@@ -1443,6 +1877,52 @@ def selftest(verbose: bool = False) -> int:
                 got = c.pipeline([c.batch_frame(9, s, logs) for s in (1, 2)], 2)
                 want = STATUS_WRITTEN if attempt == 0 else STATUS_DUPLICATE
                 check([g["status"] for g in got] == [want, want], f"reconnect {attempt}: status {want}")
+        # Version 2: lz4 batches; the incarnation is part of the de-duplication key.
+        hwm = {}
+        for attempt, incarnation in enumerate(["00000000000000a1", "00000000000000a1", "00000000000000b2"]):
+            c, srv = _model_pair(hwm=hwm)
+            with c:
+                ok = c.hello("d", version=2, extensions=hello_extensions(["zstd", "lz4"], incarnation))
+                check(ok["version"] == 2 and c.codec == "lz4" and c.max_batch_bytes == MODEL_MAX_BATCH_BYTES,
+                      f"HELLO_OK v2 accepts lz4, the first offered codec the model has: {ok}")
+                frames = [c.batch_frame(3, s, logs) for s in (1, 2)]
+                check(all(f[4] == BATCH_COMPRESSED for f in frames), "with a codec accepted, batches go compressed")
+                got = c.pipeline(frames, 2)
+                want = [STATUS_WRITTEN, STATUS_DUPLICATE, STATUS_WRITTEN][attempt]
+                check([g["status"] for g in got] == [want, want] and all(g["accepted"] == 3 for g in got),
+                      f"incarnation {incarnation}, connection {attempt}: status {want}")
+        check([decode_record(r)["message"] for r in [x[3] for x in srv.stored][:3]] == ["m0", "m1", "m2"],
+              "compressed records are stored as sent")
+        c, srv = _model_pair()
+        with c:
+            c.hello("d", version=2, extensions=hello_extensions(["lz4"]))
+            c.send_batch(1, 1, [logs[0], b"\x09" + bytes(8)])
+            nk = c.read_response()
+            check(nk["type"] == "NACK" and nk["accepted"] == 1 and nk["rejected"][0]["reason_code"] == REASON_UNKNOWN_KIND,
+                  "BATCH_COMPRESSED records are checked one by one, as in a BATCH")
+            payload = encode_payload([EXAMPLE_LOG])
+            c.send_raw(encode_frame(BATCH_COMPRESSED, encode_batch_compressed_body(
+                1, 2, 2, CODEC_LZ4, len(payload), lz4_compress_literals(payload))))
+            check(c.read_response()["code"] == ERR_MALFORMED_FRAME, "fewer records than record_count -> ERROR 4")
+        c, srv = _model_pair()
+        with c:
+            c.hello("d", version=2)
+            check(c.codec is None and c.batch_frame(1, 1, logs)[4] == BATCH, "nothing offered: plain batches")
+            c.send_raw(encode_batch_compressed(1, 1, logs))
+            check(c.read_response()["code"] == ERR_PROTOCOL_VIOLATION, "BATCH_COMPRESSED without a codec -> ERROR 2")
+        # A version 2 client meets a node that speaks version 1 only: ERROR 1, then version 1.
+        old_nodes: list[ModelServer] = []
+
+        def connect_old() -> Client:
+            client, server = _model_pair(versions=(1,))
+            old_nodes.append(server)
+            return client
+        c = open_session(connect_old, "d", version=2, extensions=hello_extensions(["lz4"], "00000000000000a1"))
+        with c:
+            check(len(old_nodes) == 2 and c.hello_ok["version"] == 1 and c.codec is None,
+                  "open_session falls back to version 1 after ERROR 1")
+            got = c.pipeline([c.batch_frame(1, 1, logs)], 1)
+            check(got[0]["type"] == "ACK" and got[0]["status"] == STATUS_WRITTEN, "after the fallback: plain BATCH")
     except Exception as e:  # noqa: BLE001
         failures.append(f"client/model test crashed: {type(e).__name__}: {e}")
 
@@ -1485,10 +1965,21 @@ def _labels(values: list[str] | None) -> list[list[str]]:
     return out
 
 
-def _connect_and_hello(args, client: Client) -> dict:
-    client.connect(args.host, args.port, args.timeout)
-    return client.hello(args.daemon_id, region=args.region, labels=_labels(args.label), token=args.token,
-                        version=args.protocol_version)
+def _session(args) -> Client:
+    """Connects and says HELLO as the options ask. --compression or --incarnation make it a
+    version 2 HELLO (unless --protocol-version says otherwise), refused by a version 1 node with
+    ERROR 1 and then retried as version 1 (open_session)."""
+    codecs = [c for c in (args.compression or "").split(",") if c]
+    for codec in codecs:
+        if codec not in CLIENT_CODECS:
+            raise ValueError(f"--compression: this client can send {', '.join(CLIENT_CODECS)}, not {codec!r}")
+    if args.incarnation is not None and not valid_incarnation(args.incarnation):
+        raise ValueError(f"--incarnation: {args.incarnation!r} is not 16 lowercase hex digits, not all zero")
+    version = args.protocol_version
+    if version is None:
+        version = 2 if codecs or args.incarnation is not None else PROTOCOL_VERSION
+    return open_session(lambda: Client(args.timeout).connect(args.host, args.port), args.daemon_id, args.region,
+                        _labels(args.label), args.token, version, hello_extensions(codecs, args.incarnation))
 
 
 def _run_guarded(fn) -> int:
@@ -1512,8 +2003,8 @@ def _run_guarded(fn) -> int:
 
 def cmd_send(args) -> int:
     def run() -> int:
-        with Client(args.timeout) as c:
-            ok = _connect_and_hello(args, c)
+        with _session(args) as c:
+            ok = c.hello_ok
             if args.print_hello:
                 _emit(ok)
             base_ts = args.timestamp if args.timestamp is not None else time.time_ns()
@@ -1549,16 +2040,15 @@ def cmd_send(args) -> int:
 
 def cmd_hello_only(args) -> int:
     def run() -> int:
-        with Client(args.timeout) as c:
-            _emit(_connect_and_hello(args, c))
+        with _session(args) as c:
+            _emit(c.hello_ok)
             return EXIT_OK
     return _run_guarded(run)
 
 
 def cmd_heartbeat(args) -> int:
     def run() -> int:
-        with Client(args.timeout) as c:
-            _connect_and_hello(args, c)
+        with _session(args) as c:
             ack = c.heartbeat(backlog_bytes=args.backlog_bytes, oldest_unacked_age_ms=args.oldest_unacked_age_ms,
                               records_sent=args.records_sent, errors=args.errors,
                               extra=_labels(args.extra), wait=True)
@@ -1575,11 +2065,8 @@ def cmd_raw(args) -> int:
         except ValueError as e:
             raise ValueError(f"--hex: {e}") from None
         saw_error = False
-        with Client(args.timeout) as c:
-            if args.after_hello:
-                _connect_and_hello(args, c)
-            else:
-                c.connect(args.host, args.port, args.timeout)
+        c = _session(args) if args.after_hello else Client(args.timeout).connect(args.host, args.port)
+        with c:
             try:
                 c.send_raw(data)
             except ConnectionError:
@@ -1634,7 +2121,7 @@ def cmd_examples(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="native_client.py",
-        description="Reference client for Hypha's native ingest protocol v1 (docs/protocol.md). "
+        description="Reference client for Hypha's native ingest protocol v1 and v2 (docs/protocol.md). "
                     "Prints one JSON object per line. Exit: 0 ok, 1 selftest failed, 2 usage, "
                     "3 server sent ERROR, 4 client-side failure (refused, timeout, early close).")
     sub = p.add_subparsers(dest="command", required=True)
@@ -1651,8 +2138,13 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--token", default="")
         sp.add_argument("--region", default="")
         sp.add_argument("--label", action="append", metavar="KEY=VALUE", help="HELLO label (repeatable)")
-        sp.add_argument("--protocol-version", type=int, default=PROTOCOL_VERSION,
-                        help="version sent in HELLO (default 1)")
+        sp.add_argument("--protocol-version", type=int, default=None,
+                        help="version sent in HELLO (default 1; 2 with --compression or --incarnation)")
+        sp.add_argument("--compression", metavar="CODECS", default=None,
+                        help="offer these codecs in a version 2 HELLO, comma-separated (this client: lz4); "
+                             "batches then go as BATCH_COMPRESSED when the node accepts one")
+        sp.add_argument("--incarnation", metavar="HEX", default=None,
+                        help="the daemon's incarnation in a version 2 HELLO: 16 lowercase hex digits, not all zero")
 
     s = sub.add_parser("send", help="HELLO, then B pipelined batches; prints one ACK/NACK line per batch")
     conn(s)
