@@ -89,13 +89,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The agent's readers (tail, journald, exec, hostmetrics). They emit through Ingest's
-        // RecordSink, the one record interface the daemon's listen tasks use too.
+        // The agent's readers (tail, journald, exec, hostmetrics, listen). They emit through
+        // Ingest's RecordSink, and listen decodes with Ingest's framers and decoders.
         .target(
             name: "Agent",
             dependencies: [
                 "CShims", "Platform", "WAL", "Ingest",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: unsafeCodeSettings
         ),
@@ -183,7 +185,11 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "Platform", "WAL", "Ingest", "TestSupport"],
+            dependencies: [
+                "Agent", "Platform", "WAL", "Ingest", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

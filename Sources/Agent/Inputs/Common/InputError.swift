@@ -10,7 +10,7 @@ public struct InputError: Error, Sendable, CustomStringConvertible, ErrorWithCau
     /// The kind of failure.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Sendable {
-            case invalidParameter, invalidCheckpoint, fileAccess, commandNotFound, commandFailed, journalUnavailable
+            case invalidParameter, invalidCheckpoint, fileAccess, commandNotFound, commandFailed, journalUnavailable, bindFailed
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -27,6 +27,9 @@ public struct InputError: Error, Sendable, CustomStringConvertible, ErrorWithCau
         public static let commandFailed = Code(.commandFailed)
         /// The host has no systemd journal to read.
         public static let journalUnavailable = Code(.journalUnavailable)
+        /// A `listen` task cannot bind its address and port (in use, not an address of this
+        /// host, a privileged port).
+        public static let bindFailed = Code(.bindFailed)
 
         public var description: String { base.rawValue }
     }
