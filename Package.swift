@@ -30,6 +30,7 @@ let package = Package(
         .library(name: "Wire", targets: ["Wire"]),
         .library(name: "Ingest", targets: ["Ingest"]),
         .library(name: "Control", targets: ["Control"]),
+        .library(name: "Agent", targets: ["Agent"]),
         .library(name: "Workload", targets: ["Workload"]),
     ],
     dependencies: [
@@ -87,6 +88,18 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
+        ),
+        // The agent's readers (tail, journald, exec, hostmetrics, listen). They emit through
+        // Ingest's RecordSink, and listen decodes with Ingest's framers and decoders.
+        .target(
+            name: "Agent",
+            dependencies: [
+                "CShims", "Platform", "WAL", "Ingest",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: unsafeCodeSettings
         ),
         // One table per command for its settings: flags, YAML keys, ranges, help and docs.
         .target(
@@ -168,6 +181,16 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AgentTests",
+            dependencies: [
+                "Agent", "Platform", "WAL", "Ingest", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -34,13 +34,15 @@ import Testing
         func listen(_ port: Int, _ proto: String) throws -> TaskRecord {
             try book.create(TaskSpec(kind: .listen, stream: "edge", parameters: ["port": "\(port)", "protocol": proto]), now: F.t0)
         }
-        let first = try listen(514, "syslog"), second = try listen(514, "lines"), third = try listen(514, "json")
-        let other = try listen(8080, "json")
+        let first = try listen(514, "syslog-tcp"), second = try listen(514, "json-tcp"), third = try listen(514, "syslog-tcp")
+        let other = try listen(8080, "json-tcp")
+        let udp = try listen(514, "syslog-udp")
         let out = book.tick(now: F.t0)
         let holders = Dictionary(uniqueKeysWithValues: out.assignments.map { ($0.1.taskID, $0.daemon) })
         #expect(Set([holders[first.id], holders[second.id]]) == ["d-1", "d-2"], "one port-514 listener per daemon: \(holders)")
         #expect(holders[third.id] == nil && book.task(third.id)?.state == .pending, "no daemon is free on port 514")
         #expect(holders[other.id] != nil, "another port is placed as usual")
+        #expect(holders[udp.id] != nil, "UDP port 514 is another socket than TCP port 514")
 
         // When one of them terminates, the third takes its daemon at the next tick.
         let holder = try #require(holders[first.id])
@@ -116,7 +118,7 @@ import Testing
         let a = try #require(book.tick(now: F.at(1)).assignments.first?.1)
         #expect(a == TaskAssignment(
             taskID: task.id, epoch: 1, leaseMilliseconds: 10_000, producerID: TaskProducerID.make(serial: task.serial, epoch: 1),
-            kind: "listen", stream: "edge", parameters: ["port": "5514", "protocol": "syslog", "address": "0.0.0.0"], checkpoint: [:]))
+            kind: "listen", stream: "edge", parameters: ["port": "5514", "protocol": "syslog-tcp", "address": "127.0.0.1"], checkpoint: [:]))
         let r = try #require(book.task(task.id))
         #expect(r.lease == TaskLease(holder: "d-1", epoch: 1, grantedAt: F.at(1), expiresAt: F.at(11), incarnation: F.incarnation))
         #expect(r.history == [TaskAssignmentRecord(holder: "d-1", epoch: 1, from: F.at(1))])

@@ -55,16 +55,22 @@ import Testing
 
     @Test func listenNeedsAPortAndKnownProtocol() throws {
         let d = try Self.spec(.listen, ["port": "5514"]).validated()
-        #expect(d.parameters == ["port": "5514", "protocol": "syslog", "address": "0.0.0.0"])
-        #expect(try Self.spec(.listen, ["port": "8089", "protocol": "influx", "address": "::1"]).validated().parameters["address"] == "::1")
-        #expect(try Self.spec(.listen, ["port": "1", "address": "fe80::1:2"]).validated().parameters["port"] == "1")
+        #expect(d.parameters == ["port": "5514", "protocol": "syslog-tcp", "address": "127.0.0.1"])
+        #expect(d.listenSocket == "tcp/5514")
+        let udp = try Self.spec(.listen, ["port": "514", "protocol": "syslog-udp", "address": "::1", "max_line_kib": "8", "queue_kib": "64"]).validated()
+        #expect(udp.parameters == ["port": "514", "protocol": "syslog-udp", "address": "::1", "max_line_kib": "8", "queue_kib": "64"])
+        #expect(udp.listenSocket == "udp/514")
+        #expect(try Self.spec(.listen, ["port": "1", "protocol": "json-tcp", "address": "fe80::1:2"]).validated().parameters["port"] == "1")
         #expect(Self.failure(Self.spec(.listen, [:]))?.contains("needs parameter port") == true)
         #expect(Self.failure(Self.spec(.listen, ["port": "65536"]))?.contains("from 1 to 65535") == true)
         #expect(Self.failure(Self.spec(.listen, ["port": "0"])) != nil)
-        #expect(Self.failure(Self.spec(.listen, ["port": "514", "protocol": "gelf"]))?.contains("syslog, lines, json, influx") == true)
+        #expect(Self.failure(Self.spec(.listen, ["port": "514", "protocol": "syslog"]))?.contains("syslog-tcp, syslog-udp, json-tcp") == true)
         #expect(Self.failure(Self.spec(.listen, ["port": "514", "address": "localhost"]))?.contains("not an IPv4 or IPv6") == true)
         #expect(Self.failure(Self.spec(.listen, ["port": "514", "address": "300.1.1.1"])) != nil)
         #expect(Self.failure(Self.spec(.listen, ["port": "514", "address": "1::2::3"])) != nil)
+        #expect(Self.failure(Self.spec(.listen, ["port": "514", "max_line_kib": "0"]))?.contains("from 1 to 1024") == true)
+        #expect(Self.failure(Self.spec(.listen, ["port": "514", "queue_kib": "63"]))?.contains("from 64 to 1048576") == true)
+        #expect(Self.spec(.tail, ["path": "/a"]).listenSocket == nil)
     }
 
     @Test(arguments: ["", String(repeating: "a", count: 129), "app logs", "app/x", "é"])

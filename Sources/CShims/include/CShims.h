@@ -3,7 +3,8 @@
  *
  * Compression (lz4, zstd) into caller-owned buffers with reusable contexts, CRC32C with a
  * hardware path chosen at run time, memory-mapped segment files, and the batch header v2
- * layout with its encoder and checker (docs/wal-format.md is the byte-by-byte reference).
+ * layout with its encoder and checker (docs/wal-format.md is the byte-by-byte reference),
+ * and the one process-spawning call Swift's Glibc module lacks.
  *
  * Conventions (as lz4.h):
  *   - every exported symbol starts with hy_ / HY_;
@@ -276,6 +277,25 @@ int hy_fsync_directory(const char *path);
 
 /*! hy_errno() : the calling thread's errno, for messages after an HY_EIO. */
 int hy_errno(void);
+
+/* ---- Processes -------------------------------------------------------------------------- */
+
+/*! hy_spawn_addchdir() :
+ *  Adds to `actions` (a posix_spawn_file_actions_t *, initialised by the caller) a change of
+ *  the child's working directory to `path`, done before the program starts: glibc's
+ *  posix_spawn_file_actions_addchdir_np(3), which Swift's Glibc module does not export.
+ *  The path is copied; the caller keeps ownership of both arguments.
+ *  @return : 0, or an errno value (ENOMEM) as the posix_spawn_file_actions_* functions do.
+ *  A directory that does not exist makes posix_spawn() itself fail with that errno. */
+int hy_spawn_addchdir(void *actions, const char *path);
+
+/*! hy_pipe2() :
+ *  Creates a pipe with `flags` (O_CLOEXEC, O_NONBLOCK, O_DIRECT) set atomically on both ends:
+ *  pipe2(2), a GNU extension Swift's Glibc module does not export. Setting O_CLOEXEC this way
+ *  leaves no moment in which another thread's posix_spawn could inherit the descriptors.
+ *  `fds` must have room for two descriptors: [0] the read end, [1] the write end.
+ *  @return : 0, or -1 with errno set (EMFILE, ENFILE, EINVAL). Thread-safe. */
+int hy_pipe2(int fds[2], int flags);
 
 /* ---- Threads ---------------------------------------------------------------------------- */
 

@@ -60,20 +60,21 @@ extension TaskBook {
     }
 
     /// Pops the least-loaded daemon of `heap` that can take the task, putting the others back:
-    /// one that does not already hold a `listen` task on the same port (two listeners cannot
-    /// share a port on one host, whatever their protocol or address), and not the holder the
+    /// one that does not already hold a `listen` task on the same socket (two TCP listeners, or
+    /// two UDP listeners, cannot share a port on one host, whatever their address; a TCP and a
+    /// UDP listener can, ``TaskSpec/listenSocket``), and not the holder the
     /// task should avoid (``TaskRecord/avoidedHolder``) unless no other daemon can take it.
     /// - Returns: `nil` when no daemon in the heap can take it.
     /// - Complexity: O(log daemons) unless daemons are skipped; each skip costs one more pop.
     func choose(_ serial: UInt64, from heap: inout TaskHeap<Load>, roster: [String]) -> Load? {
         let r = records[serial]!
-        let port = r.spec.kind == .listen ? r.spec.parameters["port"] : nil
+        let socket = r.spec.listenSocket
         var skipped: [Load] = []
         var avoided: Load?
         var chosen: Load?
         while let candidate = heap.pop() {
             let id = roster[candidate.rank]
-            if let port, holdsListener(on: port, id) {
+            if let socket, holdsListener(on: socket, id) {
                 skipped.append(candidate)
             } else if id == r.avoidedHolder, avoided == nil {
                 avoided = candidate
@@ -91,11 +92,8 @@ extension TaskBook {
         return chosen
     }
 
-    /// Whether daemon `id` holds a `listen` task on `port`.
-    func holdsListener(on port: String, _ id: String) -> Bool {
-        daemons[id]?.held.contains { serial in
-            guard let spec = records[serial]?.spec else { return false }
-            return spec.kind == .listen && spec.parameters["port"] == port
-        } ?? false
+    /// Whether daemon `id` holds a `listen` task on `socket` (``TaskSpec/listenSocket``).
+    func holdsListener(on socket: String, _ id: String) -> Bool {
+        daemons[id]?.held.contains { records[$0]?.spec.listenSocket == socket } ?? false
     }
 }

@@ -1,13 +1,18 @@
-import Platform
+public import Platform
 import WAL
 import Wire
 import NIOCore
 
-/// Runs a framer over `buffer`, handing each complete frame to `decodeFrame` and each rejected
-/// one to the sink. Returns the bytes consumed.
-@inline(__always)
-func frameLoop(
-    _ buffer: ByteView, into sink: inout BatchingSink, next: (ByteView) -> FrameStep, decodeFrame: (ByteView, inout BatchingSink) -> Void
+/// Runs a framer over `buffer`, handing each complete frame to `decodeFrame` and reporting each
+/// rejected one to the sink (with at most 200 bytes of it): the loop of ``FrameStep``, shared by
+/// the node's stream listeners and the agent's `listen` task so that both frame alike.
+///
+/// - Returns: the bytes consumed; the caller keeps the rest and calls again with more bytes
+///   behind it.
+/// - Complexity: O(bytes scanned); allocates nothing itself.
+@inlinable @inline(__always)
+public func decodeFrames<Sink: RecordSink>(
+    in buffer: ByteView, into sink: inout Sink, next: (ByteView) -> FrameStep, decodeFrame: (ByteView, inout Sink) -> Void
 ) -> Int {
     var offset = 0
     while offset < buffer.count {
@@ -35,7 +40,7 @@ struct SyslogStream: StreamDecoding {
     init(limits: IngestLimits) { framer = SyslogFramer(maxFrameLength: min(limits.maxFrameBytes, max(limits.maxLineBytes, 1))) }
 
     mutating func decode(_ buffer: ByteView, into sink: inout BatchingSink) -> Int {
-        frameLoop(buffer, into: &sink, next: { framer.next($0) }) { decoder.decode($0, receivedAt: $1.receivedAt, into: &$1) }
+        decodeFrames(in: buffer, into: &sink, next: { framer.next($0) }) { decoder.decode($0, receivedAt: $1.receivedAt, into: &$1) }
     }
 }
 
@@ -72,7 +77,7 @@ struct LineStream<Decoder: LineDecoding>: StreamDecoding {
     init(limits: IngestLimits) { framer = LineFramer(maxLineLength: limits.maxLineBytes) }
 
     mutating func decode(_ buffer: ByteView, into sink: inout BatchingSink) -> Int {
-        frameLoop(buffer, into: &sink, next: { framer.next($0) }) { decoder.decode(line: $0, receivedAt: $1.receivedAt, into: &$1) }
+        decodeFrames(in: buffer, into: &sink, next: { framer.next($0) }) { decoder.decode(line: $0, receivedAt: $1.receivedAt, into: &$1) }
     }
 }
 
