@@ -6,7 +6,7 @@
 /// the factory for its kind of value: ``integer(_:flag:_:in:shownDefault:help:)``,
 /// ``bytes(_:flag:_:unit:in:help:)``, ``duration(_:flag:_:unit:in:help:)``,
 /// ``text(_:flag:_:placeholder:help:)``, ``choice(_:flag:_:placeholder:help:)``, ``port(_:flag:_:help:)``,
-/// ``list(_:flag:_:placeholder:help:)``, ``mapping(_:_:placeholder:help:parse:show:)``.
+/// ``toggle(_:flag:_:help:)``, ``list(_:flag:_:placeholder:help:)``, ``mapping(_:_:placeholder:help:parse:show:)``.
 ///
 /// Numbers are whole numbers in the unit the key names (`segment_mib: 64`, `--linger-ms 5`);
 /// sizes are stored in bytes and times as a `Duration`, so the unit is written once, here.
@@ -34,6 +34,9 @@ public struct Setting<Root>: Sendable {
     public let repeats: Bool
     /// Shown as the default instead of the default value, when that depends on the machine.
     let shownDefault: String?
+    /// A switch: the flag alone means `true` (`--journald`); `--flag=false` and YAML
+    /// `key: false` turn it off.
+    public internal(set) var isSwitch = false
     /// Parses `value` (named `name` in errors) and stores it into the root.
     let store: @Sendable (inout Root, SettingValue, _ name: String) throws(SettingsError) -> Void
     /// The stored value, written as a user would write it.
@@ -51,11 +54,13 @@ public struct Setting<Root>: Sendable {
     public func lifted<Outer>(into path: any WritableKeyPath<Outer, Root> & Sendable) -> Setting<Outer> {
         let store = self.store
         let show = self.show
-        return Setting<Outer>(
+        var outer = Setting<Outer>(
             key: key, flag: flag, help: help, placeholder: placeholder, allowed: allowed, repeats: repeats,
             shownDefault: shownDefault,
             store: { outer, value, name throws(SettingsError) in try store(&outer[keyPath: path], value, name) },
             show: { show($0[keyPath: path]) })
+        outer.isSwitch = isSwitch
+        return outer
     }
 }
 
@@ -93,6 +98,12 @@ public struct TimeUnit: Sendable {
     public static let hours = TimeUnit(symbol: "h", one: .seconds(3600))
     /// Days (`d`).
     public static let days = TimeUnit(symbol: "d", one: .seconds(86_400))
+
+    /// `text` without a trailing symbol of this unit: `10s` is read as `10` in a setting in
+    /// seconds. Another unit's symbol stays, and the number check refuses it.
+    func strip(_ text: String) -> String {
+        text.hasSuffix(symbol) && text.count > symbol.count ? String(text.dropLast(symbol.count)) : text
+    }
 }
 
 // MARK: - Kinds of settings
@@ -148,7 +159,7 @@ extension Setting {
         scalar(
             key, flag, path, placeholder: "<\(unit.symbol)>",
             allowed: "\(range.lowerBound) to \(range.upperBound) \(unit.symbol)", help: help,
-            parse: { text, name throws(SettingsError) in unit.one * (try wholeNumber(text, name, in: range)) },
+            parse: { text, name throws(SettingsError) in unit.one * (try wholeNumber(unit.strip(text), name, in: range)) },
             show: { String(whole($0, of: unit)) })
     }
 
@@ -161,7 +172,7 @@ extension Setting {
         scalar(
             key, flag, path, placeholder: "<\(unit.symbol)>", allowed: "0 to \(limit) \(unit.symbol); 0: \(zeroMeans)", help: help,
             parse: { text, name throws(SettingsError) in
-                let value = try wholeNumber(text, name, in: 0 ... limit)
+                let value = try wholeNumber(unit.strip(text), name, in: 0 ... limit)
                 return value == 0 ? nil : unit.one * value
             },
             show: { $0.map { String(whole($0, of: unit)) } ?? "0" })
@@ -169,12 +180,14 @@ extension Setting {
 
     /// Free text (a path, an address, a name).
     /// - Parameter placeholder: what the text is, for help (`path`).
+    /// - Parameter shownDefault: the default as documented, when the real one depends on the
+    ///   machine (`the host name`).
     public static func text(
         _ key: String, flag: String? = nil, _ path: any WritableKeyPath<Root, String> & Sendable, placeholder: String,
-        help: String
+        shownDefault: String? = nil, help: String
     ) -> Setting {
         scalar(
-            key, flag, path, placeholder: "<\(placeholder)>", allowed: "", help: help,
+            key, flag, path, placeholder: "<\(placeholder)>", allowed: "", shownDefault: shownDefault, help: help,
             parse: { text, _ in text }, show: { $0 })
     }
 
@@ -208,6 +221,25 @@ extension Setting {
                 return match
             },
             show: { $0.description })
+    }
+
+    /// On or off: the flag alone turns it on (`--journald`), `--flag=false` off; in YAML
+    /// `true`/`false` (also `yes`/`no`, `on`/`off`).
+    public static func toggle(
+        _ key: String, flag: String? = nil, _ path: any WritableKeyPath<Root, Bool> & Sendable, help: String
+    ) -> Setting {
+        var setting = scalar(
+            key, flag, path, placeholder: "", allowed: "", help: help,
+            parse: { text, name throws(SettingsError) in
+                switch text.lowercased() {
+                case "true", "yes", "on": return true
+                case "false", "no", "off": return false
+                default: throw SettingsError(.invalidValue, "\(name) is on or off (true or false), got '\(text)'")
+                }
+            },
+            show: { $0 ? "on" : "off" })
+        setting.isSwitch = true
+        return setting
     }
 
     /// A listener port: 0 to 65535 (0 picks a free port), or `off` (also `false`, `no`) for no
@@ -245,6 +277,27 @@ extension Setting {
             show: { root in
                 let values = root[keyPath: path]
                 return values.isEmpty ? "(none)" : values.sorted().joined(separator: ", ")
+            })
+    }
+
+    /// An ordered list of strings (servers to try in turn, `k=v` labels): a YAML sequence, or
+    /// the flag repeated once per value, kept in the order given. Values given on the command
+    /// line replace those of the file.
+    /// - Parameter placeholder: what one value is, for help (`host:port`).
+    public static func list(
+        _ key: String, flag: String? = nil, _ path: any WritableKeyPath<Root, [String]> & Sendable, placeholder: String,
+        help: String
+    ) -> Setting {
+        Setting(
+            key: key, flag: flag ?? defaultFlag(for: key), help: help, placeholder: "<\(placeholder)>",
+            allowed: "", repeats: true, shownDefault: nil,
+            store: { root, value, name throws(SettingsError) in
+                guard case .list(let values) = value else { throw SettingsError(.invalidValue, "\(name) must be a list") }
+                root[keyPath: path] = values
+            },
+            show: { root in
+                let values = root[keyPath: path]
+                return values.isEmpty ? "(none)" : values.joined(separator: ", ")
             })
     }
 

@@ -1,7 +1,7 @@
 extension SettingsTable {
     /// Applies command-line flags to `root`.
     ///
-    /// Each flag is `--flag value` or `--flag=value`. A flag given twice keeps its last value,
+    /// Each flag is `--flag value` or `--flag=value`; a switch is `--flag` alone (or `--flag=false`). A flag given twice keeps its last value,
     /// except list flags, which collect every value (and replace the list `root` had). A value
     /// may start with one dash (`-1` is read, then refused by the range check) but not two: a
     /// flag followed by another flag has no value.
@@ -24,6 +24,8 @@ extension SettingsTable {
             let value: String
             if let equals = body.firstIndex(of: "=") {
                 value = String(body[body.index(after: equals)...])
+            } else if setting.isSwitch {
+                value = "true"
             } else if index < arguments.endIndex, !arguments[index].hasPrefix("--") {
                 value = arguments[index]
                 index += 1

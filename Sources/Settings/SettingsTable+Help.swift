@@ -15,7 +15,7 @@ extension SettingsTable {
             if !lines.isEmpty { lines.append("") }
             lines.append(group.title.uppercased())
             for setting in group.settings {
-                let usage = setting.flag.map { "  --\($0) \(setting.placeholder)" } ?? "  \(setting.key): \(setting.placeholder)"
+                let usage = setting.flag.map { setting.isSwitch ? "  --\($0)" : "  --\($0) \(setting.placeholder)" } ?? "  \(setting.key): \(setting.placeholder)"
                 let origin = setting.flag == nil ? "YAML only" : "YAML: \(setting.key)"
                 let padding = max(2, 40 - usage.count)
                 lines.append(usage + String(repeating: " ", count: padding) + origin)

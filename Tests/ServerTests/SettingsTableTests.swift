@@ -19,6 +19,8 @@ private struct Sample: Sendable {
     var mode = Mode.fast
     var port: Int? = 7400
     var tags: Set<String> = []
+    var servers: [String] = []
+    var follow = false
     var pairs: [String: String] = [:]
     var nested = Nested()
 }
@@ -37,6 +39,8 @@ private let table = SettingsTable<Sample>([
         .choice("mode", \.mode, help: "A mode."),
         .port("ports.main", flag: "main-port", \.port, help: "A port."),
         .list("tags", flag: "tag", \.tags, placeholder: "tag", help: "Tags."),
+        .list("servers", flag: "server", \.servers, placeholder: "host:port", help: "Servers, in order."),
+        .toggle("follow", \.follow, help: "Keep going."),
         .mapping(
             "pairs", \.pairs, placeholder: "{<key>: <value>}", help: "Pairs.",
             parse: { entries, _ in Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 }) },
@@ -152,9 +156,9 @@ private func message(_ body: () throws(SettingsError) -> Void) -> String? {
     }
 
     @Test(arguments: [
-        ("sise_mib: 3", "unknown configuration key 'sise_mib'; did you mean 'size_mib'? (known: count, size_mib, limit_kib, wait_ms, age_h, name, note, mode, ports, tags, pairs, nested)"),
+        ("sise_mib: 3", "unknown configuration key 'sise_mib'; did you mean 'size_mib'? (known: count, size_mib, limit_kib, wait_ms, age_h, name, note, mode, ports, tags, servers, follow, pairs, nested)"),
         ("nested:\n  dpeth: 1", "unknown configuration key 'nested.dpeth'; did you mean 'nested.depth'? (known: depth)"),
-        ("colour: red", "unknown configuration key 'colour' (known: count, size_mib, limit_kib, wait_ms, age_h, name, note, mode, ports, tags, pairs, nested)"),
+        ("colour: red", "unknown configuration key 'colour' (known: count, size_mib, limit_kib, wait_ms, age_h, name, note, mode, ports, tags, servers, follow, pairs, nested)"),
     ])
     func unknownKeysAreErrorsThatSuggestTheClosest(text: String, expected: String) {
         let error: SettingsError? = {
@@ -189,7 +193,8 @@ private func message(_ body: () throws(SettingsError) -> Void) -> String? {
     @Test func valuesAreShownInTheSettingsOwnUnit() {
         let expected = [
             "count": "4", "size_mib": "64", "limit_kib": "8", "wait_ms": "10", "age_h": "2", "name": "node", "note": "(none)",
-            "mode": "fast", "ports.main": "7400", "tags": "(none)", "pairs": "(none)", "nested.depth": "1",
+            "mode": "fast", "ports.main": "7400", "tags": "(none)", "servers": "(none)", "follow": "off", "pairs": "(none)",
+            "nested.depth": "1",
         ]
         for setting in table.settings {
             let produced = setting.value(in: Sample())
@@ -236,4 +241,23 @@ private func message(_ body: () throws(SettingsError) -> Void) -> String? {
             #expect(markdown.contains(expected + "\n"), "the Markdown has the line '\(expected)':\n\(markdown)")
         }
     }
+}
+
+@Test func orderedListsKeepTheOrderGivenAndSwitchesNeedNoValue() throws {
+    let flags = try fromFlags(["--server", "b:1", "--follow", "--server", "a:2", "--count", "5"])
+    #expect(flags.servers == ["b:1", "a:2"])
+    #expect(flags.follow)
+    #expect(flags.count == 5)
+    #expect(try fromFlags(["--follow=false"]).follow == false)
+    #expect(try fromFlags(["--wait-ms", "25ms"]).wait == .milliseconds(25))
+    let wrongUnit = message { () throws(SettingsError) in _ = try fromFlags(["--wait-ms", "25s"]) }
+    #expect(wrongUnit != nil)
+    let yaml = try fromYAML("servers:\n  - z:1\n  - y:2\nfollow: yes\n")
+    #expect(yaml.servers == ["z:1", "y:2"])
+    #expect(yaml.follow)
+    let notASwitch = message { () throws(SettingsError) in _ = try fromFlags(["--follow=maybe"]) }
+    #expect(notASwitch?.contains("on or off") == true)
+    let help = table.help(defaults: Sample())
+    #expect(help.contains("  --follow "))
+    #expect(!help.contains("--follow <"))
 }
