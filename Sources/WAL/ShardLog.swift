@@ -216,6 +216,21 @@ public final class ShardLog: Sendable {
         try writer.withLock { (w: inout Writer) throws(WALError) -> [String] in try retain(&w, now: now) }
     }
 
+    /// Deletes the closed segments all of whose records are below `sequence` (oldest first,
+    /// crash-safe as retention is; the active segment is never deleted): for a log whose
+    /// records are consumed, such as the agent's spool once the node acknowledged them.
+    /// Producer marks are saved first, as before any deletion. Waits for an append in progress.
+    /// - Returns: the paths deleted.
+    @discardableResult
+    public func deleteSegments(below sequence: UInt64) throws(WALError) -> [String] {
+        try writer.withLock { (w: inout Writer) throws(WALError) -> [String] in
+            let doomed = published.withLock { p in
+                Array(p.segments.dropLast().prefix { $0.endSequence <= sequence })
+            }
+            return try delete(doomed, &w, survivorCreated: nil, now: WallClock.nanoseconds() / 1_000_000_000)
+        }
+    }
+
     /// Syncs everything and unmaps the active segment; later appends throw.
     func close() throws(WALError) {
         try writer.withLock { (w: inout Writer) throws(WALError) in
@@ -342,8 +357,14 @@ public final class ShardLog: Sendable {
             }
             return (Array(p.segments.prefix(count)), p.segments[count].createdNanoseconds / 1_000_000_000)
         }
+        return try delete(doomed, &w, survivorCreated: survivorCreated, now: now)
+    }
+
+    /// Saves the producer marks (forgetting the expired ones, when the oldest survivor's
+    /// creation time is known) and deletes `doomed`, a prefix of the segments, oldest first.
+    private func delete(_ doomed: [SegmentSummary], _ w: inout Writer, survivorCreated: Int64?, now: Int64) throws(WALError) -> [String] {
         guard !doomed.isEmpty else { return [] }
-        if let expiry = policy.producerExpirySeconds {
+        if let expiry = options.retention.producerExpirySeconds, let survivorCreated {
             w.producers = w.producers.filter { now - $0.value.lastSeen <= expiry || $0.value.lastSeen >= survivorCreated }
         }
         try ProducerMarksFile(path: layout.producerMarksPath(shard: shard)).write(w.producers)

@@ -24,6 +24,15 @@ public struct WALLayout: Sendable {
 
     static func segmentName(base: UInt64) -> String { pad(base, to: 20) + ".seg" }
 
+    /// The segment files of `shard`, oldest first, as (base sequence, path).
+    public func segmentFiles(shard: Int) throws(WALError) -> [(base: UInt64, path: String)] {
+        let directory = shardDirectory(shard)
+        guard FileSystem.isDirectory(directory) else { return [] }
+        return try io { () throws(SystemError) in try FileSystem.list(directory) }.compactMap { name in
+            WALLayout.baseSequence(ofSegmentNamed: name).map { ($0, directory + "/" + name) }
+        }.sorted { $0.base < $1.base }
+    }
+
     /// The base sequence named by a segment file, or `nil` for other files.
     static func baseSequence(ofSegmentNamed name: String) -> UInt64? {
         guard name.utf8.count == 24, name.hasSuffix(".seg") else { return nil }

@@ -32,15 +32,6 @@ public final class WALReader {
         shardCount = count
     }
 
-    /// The segment files of `shard`, oldest first, as (base sequence, path).
-    public func segmentFiles(shard: Int) throws(WALError) -> [(base: UInt64, path: String)] {
-        let directory = layout.shardDirectory(shard)
-        guard FileSystem.isDirectory(directory) else { return [] }
-        return try io { () throws(SystemError) in try FileSystem.list(directory) }.compactMap { name in
-            WALLayout.baseSequence(ofSegmentNamed: name).map { ($0, directory + "/" + name) }
-        }.sorted { $0.base < $1.base }
-    }
-
     /// Visits the valid batches of `shard` in sequence order.
     /// - Parameters:
     ///   - fromSequence: skip batches that end at or before this sequence (whole segments are
@@ -53,7 +44,7 @@ public final class WALReader {
         shard: Int, fromSequence: UInt64 = 0, timeRange: ClosedRange<Int64>? = nil, verifyPayload: Bool = true,
         _ visit: (ReadBatch) throws -> Bool
     ) throws {
-        let files = try segmentFiles(shard: shard)
+        let files = try layout.segmentFiles(shard: shard)
         for (index, segment) in files.enumerated() {
             if index + 1 < files.count, files[index + 1].base <= fromSequence { continue }
             let file: SegmentFile
@@ -78,6 +69,12 @@ public final class WALReader {
             }
             if stop { return }
         }
+    }
+
+    /// The batch's payload as stored (compressed with ``BatchHeader/codec``, `storedLength`
+    /// bytes), copied out: for sending a batch on without recompressing it.
+    public func storedPayload(of batch: ReadBatch) -> [UInt8] {
+        batch.file.read(at: batch.offset + BatchHeader.size, count: Int(batch.header.storedLength))
     }
 
     /// Decompresses `batch` and returns a cursor over its records.
