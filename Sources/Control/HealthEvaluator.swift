@@ -117,6 +117,10 @@ public struct HealthEvaluator: Sendable, Equatable {
         } else if lag > lagLimit {
             state = .degraded
             reason = "lag \(Self.seconds(lag)) exceeds \(Self.seconds(lagLimit))"
+        } else if let extra = daemon.heartbeat?.extra, extra["spool_full"] == "true" {
+            // An agent's spool reached its limit: its inputs stopped reading (docs/agent.md).
+            state = .degraded
+            reason = "spool full (\(extra["spool_bytes"] ?? "?") of \(extra["spool_max_bytes"] ?? "?") bytes): inputs paused"
         } else {
             state = .healthy
             reason = nil

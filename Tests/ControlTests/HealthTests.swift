@@ -65,6 +65,20 @@ private func evaluate(
         #expect(health.region("eu")?.state == expected, "one daemon decides its region")
     }
 
+    @Test func anAgentWhoseSpoolIsFullIsDegradedWithTheReason() throws {
+        let registry = DaemonRegistry(clock: ManualEpochClock(now: Sim.t0))
+        registry.daemonConnected(hello: Sim.hello("d"), peer: "p")
+        var heartbeat = Sim.heartbeat()
+        heartbeat.extra = ["spool_full": "true", "spool_bytes": "1048576", "spool_max_bytes": "1048576"]
+        registry.daemonHeartbeat(id: "d", heartbeat: heartbeat)
+        let d = try #require(evaluate(registry, now: Sim.t0 + Sim.second).daemon("d"))
+        #expect(d.state == .degraded)
+        #expect(d.reason == "spool full (1048576 of 1048576 bytes): inputs paused")
+        heartbeat.extra["spool_full"] = "false"
+        registry.daemonHeartbeat(id: "d", heartbeat: heartbeat)
+        #expect(evaluate(registry, now: Sim.t0 + Sim.second).daemon("d")?.state == .healthy)
+    }
+
     @Test func offlineWinsOverDegraded() throws {
         let registry = DaemonRegistry(clock: ManualEpochClock(now: Sim.t0))
         registry.daemonConnected(hello: Sim.hello("d"), peer: "p")
