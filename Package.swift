@@ -89,23 +89,26 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The agent's readers (tail, journald, exec, hostmetrics, listen). They emit through
-        // Ingest's RecordSink, and listen decodes with Ingest's framers and decoders.
-        .target(
-            name: "Agent",
-            dependencies: [
-                "CShims", "Platform", "WAL", "Ingest",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-            ],
-            swiftSettings: unsafeCodeSettings
-        ),
         // One table per command for its settings: flags, YAML keys, ranges, help and docs.
         .target(
             name: "Settings",
             dependencies: [.product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
+        ),
+        // `hypha agent`, the daemon on every host: its readers (emitting through Ingest's
+        // RecordSink; listen decodes with Ingest's framers), the spool, the session with a node,
+        // tasks and pushed configuration.
+        .target(
+            name: "Agent",
+            dependencies: [
+                "CShims", "Platform", "WAL", "Wire", "Ingest", "Settings",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: unsafeCodeSettings
         ),
         // `hypha serve`: configuration, the HTTP API, the services under one ServiceGroup.
         .target(
@@ -147,7 +150,7 @@ let package = Package(
         .executableTarget(
             name: "hypha",
             dependencies: [
-                "WAL", "Server", "Settings", "Workload", "Bench",
+                "WAL", "Server", "Agent", "Settings", "Workload", "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -186,7 +189,8 @@ let package = Package(
         .testTarget(
             name: "AgentTests",
             dependencies: [
-                "Agent", "Platform", "WAL", "Ingest", "TestSupport",
+                "Agent", "Platform", "WAL", "Wire", "Ingest", "Settings", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
