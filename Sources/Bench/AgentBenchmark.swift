@@ -76,8 +76,10 @@ public enum AgentBenchmark {
         Thread.sleep(forTimeInterval: 1)
         let watcher = LatencyWatcher(dataDirectory: node.dataDirectory, prefix: "lat")
         let total = Int(Double(options.latencyRate) * options.latencySeconds)
-        try writeAtRate(to: steady, count: total, rate: options.latencyRate, prefix: "lat", stamped: true)
-        try waitFor(timeout: 60) { watcher.poll(); return watcher.latencies.count >= total }
+        // The writer runs on its own thread; this one follows the node's WAL meanwhile.
+        let writer = Thread { try? writeAtRate(to: steady, count: total, rate: options.latencyRate, prefix: "lat", stamped: true) }
+        writer.start()
+        try waitFor(timeout: options.latencySeconds + 60, every: 0.001) { watcher.poll(); return watcher.latencies.count >= total }
         latencyAgent.stop()
         let sorted = watcher.latencies.sorted()
 
@@ -124,11 +126,11 @@ public enum AgentBenchmark {
         sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
     }
 
-    private static func waitFor(timeout: Double, _ condition: () throws -> Bool) throws {
+    private static func waitFor(timeout: Double, every interval: Double = 0.05, _ condition: () throws -> Bool) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if try condition() { return }
-            Thread.sleep(forTimeInterval: 0.05)
+            Thread.sleep(forTimeInterval: interval)
         }
         throw BenchError("timed out after \(Int(timeout)) s")
     }

@@ -17,6 +17,8 @@ public final class ShardCursor {
     private var file: SegmentFile?
     private var segmentBase: UInt64 = 0
     private var offset = 0
+    /// Pages of the mapping below this offset were released from the resident set.
+    private var releasedOffset = 0
     private let context = CodecContext()
     private var buffer: [UInt8] = []
 
@@ -43,6 +45,11 @@ public final class ShardCursor {
             case .valid(let header):
                 guard header.endSequence <= limit else { return nil }
                 let batch = ReadBatch(header: header, path: current.path, offset: offset, file: current)
+                // What was read before this batch is not read again: keep RSS flat.
+                if offset - releasedOffset >= 1 << 20 {
+                    current.release(offset: releasedOffset, length: offset - releasedOffset)
+                    releasedOffset = offset
+                }
                 offset += header.totalSize
                 guard header.endSequence > position else { continue }
                 position = header.endSequence
@@ -93,6 +100,7 @@ public final class ShardCursor {
         file = opened
         segmentBase = segment.base
         offset = SegmentHeader.size
+        releasedOffset = 0
         if segment.base > position { position = segment.base }
         return true
     }

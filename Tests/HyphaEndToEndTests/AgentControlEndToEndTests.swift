@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import TestSupport
 import Testing
+import WAL
 
 /// `hypha agent` under the control plane: tasks, leases, incarnations and configuration.
 @Suite(.serialized) struct AgentControlEndToEndTests {
@@ -38,6 +39,25 @@ import Testing
         let doubled = counts.filter { $0.value > 1 }.keys.sorted()
         // At least once across a move: only lines after the last acknowledged checkpoint repeat.
         #expect(doubled.allSatisfy { $0 > 0 && $0 <= 2000 }, "only lines the dead holder read may repeat: \(doubled.prefix(10))")
+    }
+
+    @Test("suspend, resume and terminate are carried out by the agent and acknowledged with its checkpoint")
+    func suspendResumeTerminate() async throws {
+        let node = try HyphaNode(arguments: ["--flow-lease-ms", "3000", "--heartbeat-interval-ms", "300"])
+        defer { node.stop(); node.remove() }
+        let agent = try HyphaAgent(nativePorts: [node.port("native")], id: "host-1")
+        defer { agent.stop(); agent.remove() }
+        #expect(agent.waitForLog("session open"))
+        let task = try #require(try node.createTasks([#"{"kind":"hostmetrics","stream":"host","parameters":{"interval_seconds":"1"}}"#]).first)
+        #expect(try await eventually { try !node.task(task.id).checkpoint.isEmpty }, "the agent reports the acknowledged checkpoint")
+        #expect(try node.http("/api/v1/tasks/\(task.id)/suspend", method: "POST").0 == 202)
+        #expect(try await eventually { try node.task(task.id).state == .suspended }, "suspended once the agent acknowledged")
+        #expect(try node.http("/api/v1/tasks/\(task.id)/resume", method: "POST").0 == 202)
+        #expect(try await eventually { try node.task(task.id).state == .running && node.task(task.id).epoch == 2 }, "resumed at epoch 2")
+        #expect(try node.http("/api/v1/tasks/\(task.id)/terminate", method: "POST").0 == 202)
+        #expect(try await eventually { try node.task(task.id).state == .terminated })
+        let samples = try node.records().compactMap { if case .metric(let m) = $0 { m } else { nil } }
+        #expect(!samples.isEmpty, "host metrics were stored")
     }
 
     @Test("an agent restarted within its lease without its spool gets a new epoch, and its lines are stored, not taken for duplicates")

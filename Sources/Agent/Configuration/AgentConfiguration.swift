@@ -26,7 +26,7 @@ public struct AgentConfiguration: Sendable {
     /// Seal an input's batch once it holds this much…
     public var batchBytes = 256 << 10
     /// …or this long after its first record.
-    public var linger: Duration = .milliseconds(10)
+    public var linger: Duration = .milliseconds(5)
     /// Batches sent and not yet answered, at most.
     public var window = 64
 

@@ -20,7 +20,6 @@ public final class Spool: Sendable {
     private let limit: Atomic<Int>
     /// Whether the spool was created by this open (none was there): its incarnation is new.
     public let isNew: Bool
-    private let walDirectory: String
     let wal: WriteAheadLog
     private let flusher: WALFlusher?
     private let acknowledgedFile: String
@@ -46,16 +45,14 @@ public final class Spool: Sendable {
         self.directory = directory
         limit = Atomic(maxBytes)
         self.logger = logger
-        walDirectory = directory + "/wal"
         do {
             try FileSystem.makeDirectory(directory)
-            isNew = !FileSystem.exists(walDirectory)
-            if isNew { try FileSystem.makeDirectory(walDirectory) }
+            isNew = !FileSystem.exists(directory + "/wal")
         } catch { throw WALError(error) }
         let options = WALOptions(
-            shardCount: 1, segmentSize: Self.segmentSize(forLimit: maxBytes), durability: durability, syncIntervalMilliseconds: 20,
+            shardCount: 1, segmentSize: Self.segmentSize(forLimit: maxBytes), durability: durability, syncIntervalMilliseconds: 10,
             retention: RetentionPolicy(maxBytesPerShard: nil, maxAgeSeconds: nil, producerExpirySeconds: nil))
-        wal = try WriteAheadLog.open(dataDirectory: walDirectory, options: options, logger: logger)
+        wal = try WriteAheadLog.open(dataDirectory: directory, options: options, logger: logger)
         let onDurable = Locked<(@Sendable () -> Void)?>(nil)
         self.onDurable = onDurable
         flusher = durability == .interval ? WALFlusher(wal: wal, logger: logger) { _, _ in onDurable.withLock { $0 }?() } : nil
@@ -163,7 +160,7 @@ public final class Spool: Sendable {
     }
 
     /// A cursor for sending, at the first unacknowledged record.
-    public func cursor() -> ShardCursor { ShardCursor(dataDirectory: walDirectory, shard: 0, from: acknowledged) }
+    public func cursor() -> ShardCursor { ShardCursor(dataDirectory: directory, shard: 0, from: acknowledged) }
 
     /// Saves the watermark, makes everything durable and closes the log.
     public func close() throws(WALError) {
