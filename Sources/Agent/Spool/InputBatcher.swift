@@ -21,6 +21,8 @@ public struct InputBatcher: RecordSink {
     private let stream: [UInt8]
     private let logger: Logger
     private var payloads = ShardedPayloads(shardCount: 1)
+    /// The buffer the next batch is encoded into, once the open one is spooled.
+    private var spare: [UInt8] = []
     private var nextSequence: UInt64
     private var openedAt: Int64 = 0
     /// Records the reader emitted that the batcher refused as malformed.
@@ -73,18 +75,23 @@ public struct InputBatcher: RecordSink {
             }
             return
         }
-        var draft = payloads.shards[0].batchDraft(codec: codec)
+        // The payload moves out and back: the spool copies it, so the same buffer (and its
+        // pages) takes the next batch instead of a fresh allocation per batch.
+        guard var draft = payloads.take(shard: 0, codec: codec, replacement: spare) else { return }
+        spare = []
         draft.producerID = producerID
         draft.producerSequence = nextSequence
         do {
             try journal.append(sequence: nextSequence, checkpoint: checkpoint)
             try spool.append(draft)
         } catch {
+            payloads.putBack(shard: 0, draft)
             throw AgentError("cannot spool a batch: \(error)")
         }
         nextSequence += 1
         spooled += draft.recordCount
-        payloads.replaceBuffer(shard: 0, with: draft.payload)
+        spare = draft.payload
+        spare.removeAll(keepingCapacity: true)
     }
 
     // MARK: RecordSink
@@ -127,13 +134,6 @@ public struct InputBatcher: RecordSink {
 
     private mutating func markOpen() {
         if payloads.shards[0].count == 0 { openedAt = MonotonicClock.nanoseconds() }
-    }
-}
-
-extension ShardedPayloads.Pending {
-    /// This payload as a batch (producer fields unset).
-    func batchDraft(codec: WALCodec) -> BatchDraft {
-        BatchDraft(payload: payload, recordCount: count, minTimestamp: minTimestamp, maxTimestamp: maxTimestamp, codec: codec)
     }
 }
 

@@ -97,6 +97,19 @@ public struct ShardedPayloads {
         return BatchDraft(payload: p.payload, recordCount: p.count, minTimestamp: p.minTimestamp, maxTimestamp: p.maxTimestamp, codec: codec)
     }
 
+    /// Puts back a batch taken with ``take(shard:codec:replacement:)`` that could not be written:
+    /// its records are the shard's open payload again, to be taken once more.
+    public mutating func putBack(shard: Int, _ draft: BatchDraft, openedAt: UInt64 = 0) {
+        precondition(open == nil && shards[shard].count == 0, "put back onto an empty shard only")
+        var restored = Pending()
+        restored.payload = draft.payload
+        restored.count = draft.recordCount
+        restored.minTimestamp = draft.minTimestamp
+        restored.maxTimestamp = draft.maxTimestamp
+        restored.openedAt = openedAt
+        shards[shard] = restored
+    }
+
     /// Starts the shard afresh on `buffer` (emptied, capacity kept).
     public mutating func replaceBuffer(shard: Int, with buffer: [UInt8]) {
         var fresh = Pending()
