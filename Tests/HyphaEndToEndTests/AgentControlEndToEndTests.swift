@@ -60,6 +60,21 @@ import WAL
         #expect(!samples.isEmpty, "host metrics were stored")
     }
 
+    @Test("an agent whose heartbeats go unanswered past the lease stops the task at once, and resumes it when the node answers again")
+    func aLostLeaseStopsTheTask() async throws {
+        let node = try HyphaNode(arguments: ["--flow-lease-ms", "2000", "--heartbeat-interval-ms", "300"])
+        defer { kill(node.process.pid, SIGCONT); node.stop(); node.remove() }
+        let agent = try HyphaAgent(nativePorts: [node.port("native")], id: "frozen-node", arguments: ["--connect-timeout-s", "10"])
+        defer { agent.stop(); agent.remove() }
+        #expect(agent.waitForLog("session open"))
+        let task = try #require(try node.createTasks([#"{"kind":"hostmetrics","stream":"host","parameters":{"interval_seconds":"1"}}"#]).first)
+        #expect(agent.waitForLog("task started"))
+        kill(node.process.pid, SIGSTOP)  // the node stops answering; the connection stays open
+        #expect(agent.waitForLog("task lease lost; stopped", timeout: .seconds(10)), "\(agent.log.suffix(1500))")
+        kill(node.process.pid, SIGCONT)
+        #expect(try await eventually(timeout: .seconds(20)) { try node.task(task.id).state == .running }, "the task runs again once the node answers")
+    }
+
     @Test("an agent restarted within its lease without its spool gets a new epoch, and its lines are stored, not taken for duplicates")
     func aRestartWithoutTheSpoolIsANewIncarnation() async throws {
         let node = try HyphaNode(arguments: ["--flow-lease-ms", "10000", "--heartbeat-interval-ms", "300"])

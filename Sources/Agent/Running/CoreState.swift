@@ -159,9 +159,18 @@ final class CoreState: @unchecked Sendable {
                     message: failure), core: core)
                 stopRunner(of: id, core: core)
                 tasks[id] = nil
-            } else if now > held.leaseExpiresAt {
+            } else if now > held.leaseExpiresAt, !runner.isStopped {
+                // The node may already have moved the task; it may also still count this
+                // agent as the holder (it read the late heartbeats first). Saying so settles
+                // both: the node places the task again (at the next epoch), or ignores a
+                // report for an epoch it moved on from.
                 core.logger.warning("task lease lost; stopped", metadata: ["task.id": "\(id)", "task.epoch": "\(held.assignment.epoch)"])
-                stopRunner(of: id, core: core, keep: true)
+                runner.stop()
+                report(TaskStatus(
+                    taskID: id, epoch: held.assignment.epoch, state: .failed, checkpoint: runner.acknowledgedCheckpoint ?? [:],
+                    message: "lease lost: no heartbeat acknowledged within the lease"), core: core)
+                core.unregister(runner)
+                tasks[id] = nil
             }
         }
     }
