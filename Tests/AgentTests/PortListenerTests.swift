@@ -70,7 +70,7 @@ import WAL
         text += #"{"metric":"queue_depth","value":7.5,"labels":{"q":"a"}}"# + "\n"
         text += "{not json}\n" + "{\"message\":\"" + String(repeating: "x", count: 2000) + "\"}\n"
         try await Self.send(text, on: client)
-        #expect(try await eventually { listener.statistics.queuedRecords == 6 && listener.statistics.rejectedFrames == 2 })
+        #expect(await eventually { listener.statistics.queuedRecords == 6 && listener.statistics.rejectedFrames == 2 })
 
         var sink = CollectingSink()
         let first = try listener.poll(into: &sink, budget: ReadBudget(records: 4), now: .now())
@@ -96,7 +96,7 @@ import WAL
         let written = client.eventLoop.makePromise(of: Void.self)
         client.writeAndFlush(ByteBuffer(string: text), promise: written)
 
-        #expect(try await eventually { listener.statistics.pausedConnections == 1 }, "the connection is paused once the queue is full")
+        #expect(await eventually { listener.statistics.pausedConnections == 1 }, "the connection is paused once the queue is full")
         let paused = listener.statistics
         #expect(paused.queuedBytes >= 64 << 10 && paused.queuedRecords < lines, "received \(paused.receivedRecords) of \(lines) records")
 
@@ -158,7 +158,7 @@ import WAL
     @Test func stoppingClosesConnectionsAndAPollBindsAgain() async throws {
         let listener = try Self.listener(.jsonTCP)
         let client = try await Self.connect(listener)
-        #expect(try await eventually { listener.statistics.connections == 1 })
+        #expect(await eventually { listener.statistics.connections == 1 })
         listener.stop()
         try await client.closeFuture.get()
         #expect(listener.localPort == nil)
