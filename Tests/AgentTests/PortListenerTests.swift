@@ -24,7 +24,8 @@ import WAL
 
     /// Polls `listener` into `sink` until it holds `count` records (or 10 s pass).
     static func collect(_ listener: PortListener, _ count: Int, into sink: inout CollectingSink, budget: ReadBudget = ReadBudget()) async throws -> Bool {
-        try await eventually {
+        // Generous: a loaded machine only makes it slower.
+        try await eventually(timeout: .seconds(60), every: .milliseconds(2)) {
             _ = try listener.poll(into: &sink, budget: budget, now: .now())
             return sink.records.count >= count
         }

@@ -1,5 +1,6 @@
 import Control
 import Foundation
+import Platform
 import Glibc
 import TestSupport
 import Testing
@@ -26,13 +27,17 @@ import WAL
         let other = try #require(agents.first { $0 !== holder })
         #expect(try await eventually { try !node.task(task.id).checkpoint.isEmpty }, "the holder reports checkpoints")
 
+        let killedAt = WallClock.nanoseconds()
         holder.stop(SIGKILL)
-        let killedAt = ContinuousClock.now
         writer.write(3000)
-        #expect(try await eventually(timeout: .seconds(15)) { try node.task(task.id).lease?.holder == other.id }, "the task moves")
-        let moved = ContinuousClock.now - killedAt
-        #expect(moved < .seconds(3) + .milliseconds(300) + .seconds(2), "moved after \(moved): lease 3 s + a heartbeat, with slack")
-        #expect(try node.task(task.id).epoch == first.epoch + 1)
+        #expect(try await eventually(timeout: .seconds(60)) { try node.task(task.id).lease?.holder == other.id }, "the task moves")
+        let moved = try node.task(task.id)
+        #expect(moved.epoch == first.epoch + 1)
+        // Timed by the node's own clock (the grant of the new lease), not by this test's polling,
+        // which a loaded machine slows: within the lease (3 s) + a heartbeat (0.3 s) + the
+        // control loop's tick (1 s), from the kill.
+        let grantedAfter = Double((moved.lease?.grantedAt ?? .max) - killedAt) / 1e9
+        #expect(grantedAfter > 0 && grantedAfter <= 3 + 0.3 + 1 + 0.5, "the new lease was granted \(grantedAfter) s after the kill")
         writer.write(1000)
         #expect(node.waitForLines(6000), "the new holder resumes from the checkpoint: \(other.log.suffix(1500))")
         let counts = try node.lineCounts().counts

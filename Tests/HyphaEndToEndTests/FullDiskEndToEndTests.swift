@@ -30,9 +30,10 @@ struct FullDiskEndToEndTests {
         let (status, log) = node.stop()
         #expect(status == 0 && log.contains("every accepted record is in the write-ahead log"), "an honest shutdown: \(log.suffix(300))")
         // A line cut short by the push-back is stored too when the sender closes (as syslog
-        // servers do), so it counts.
+        // servers do), when what went out of it still parses: it may add one record.
         let stored = try node.records().count
-        #expect(stored == sent + (partial ? 1 : 0), "stored once each: \(stored) of \(sent) lines (+\(partial ? 1 : 0) cut short)")
+        let exact = stored == sent || (partial && stored == sent + 1)
+        #expect(exact, "stored once each: \(stored) of \(sent) lines (+\(partial ? "at most 1" : "0") cut short)")
     }
 
     @Test func everyNativeBatchIsAnsweredAndAResendCompletesOnceSpaceReturns() throws {

@@ -66,7 +66,7 @@ import Testing
     @Test(arguments: [
         (#"{"kind":"tail","stream":"app","parameters":{"path":"logs/*.log"}}"#, #"path "logs/*.log" is not absolute; it must start with /"#),
         (#"{"kind":"hostmetrics","stream":"a b"}"#, #"stream "a b" may only contain A-Z, a-z, 0-9, '.', '_' and '-'"#),
-        (#"{"kind":"exec","stream":"x","parameters":{"cmd":"ls"}}"#, "unknown parameter for an exec task: cmd (known: command, interval_seconds)"),
+        (#"{"kind":"exec","stream":"x","parameters":{"cmd":"ls"}}"#, "unknown parameter for an exec task: cmd (known: command, interval_seconds, mode, shell, timeout_seconds)"),
         (#"{"tasks":[]}"#, "'tasks' must hold 1 to 10,000 task specs, got 0"),
     ])
     func anInvalidSpecIsRefusedNamingTheField(body: String, error: String) async throws {
