@@ -15,7 +15,6 @@ import WAL
     static let script = """
         #!/bin/sh
         dir=$(dirname "$0")
-        printf '%s\\n' "$@" > "$dir/arguments"
         feed="$dir/feed.jsonl"
         cursor=""
         start=head
@@ -25,12 +24,16 @@ import WAL
             --lines=0) start=end ;;
           esac
         done
+        # The end is where the feed ends now, before the arguments say the follower started:
+        # an entry fed after that is read even if tail starts late.
+        ends=$(wc -l < "$feed")
+        printf '%s\\n' "$@" > "$dir/arguments"
         if [ -n "$cursor" ]; then
           n=$(grep -n -F "\\"__CURSOR\\":\\"$cursor\\"" "$feed" | head -1 | cut -d: -f1)
           if [ -z "$n" ]; then echo "Failed to seek to cursor: Invalid argument" >&2; exit 1; fi
           exec tail -n +$((n + 1)) -f "$feed"
         elif [ "$start" = end ]; then
-          exec tail -n 0 -f "$feed"
+          exec tail -n +$((ends + 1)) -f "$feed"
         else
           exec tail -n +1 -f "$feed"
         fi
@@ -44,9 +47,12 @@ import WAL
 
         init(feeding count: Int) throws {
             entries = try JournalEntryMapperTests.lines("journalctl-json-all.jsonl")
-            let script = directory.file("journalctl")
-            TestFile.write(script, JournalFollowerTests.script)
-            chmod(script, 0o755)
+            // Written by a child (install): a write descriptor of this process, inherited by a
+            // concurrent test's fork for a moment, would make spawning the script fail with
+            // ETXTBSY.
+            let source = directory.file("journalctl.sh")
+            TestFile.write(source, JournalFollowerTests.script)
+            _ = try runProcess("/usr/bin/install", ["-m", "755", source, directory.file("journalctl")])
             TestFile.write(directory.file("feed.jsonl"), entries.prefix(count).map { $0 + "\n" }.joined())
             try FileSystem.makeDirectory(directory.file("journal"))
             TestFile.write(directory.file("journal/system.journal"), "")

@@ -26,7 +26,7 @@ final class AgentCore: Sendable {
         case opened(NativeWelcome)
         case closed
         case control(NodeControlMessage)
-        case heartbeatAcknowledged(at: Int64)
+        case heartbeatAcknowledged
         case stopInputs
     }
 
@@ -77,7 +77,7 @@ final class AgentCore: Sendable {
 
     func received(_ message: NodeControlMessage) { worker.submit(.control(message)) }
 
-    func heartbeatAcknowledged() { worker.submit(.heartbeatAcknowledged(at: MonotonicClock.nanoseconds())) }
+    func heartbeatAcknowledged() { worker.submit(.heartbeatAcknowledged) }
 
     /// The node answered the batch ending at spool sequence `end`: every answer is final.
     func answered(_ answer: BatchAnswer, end: UInt64, records: UInt32) {
@@ -145,8 +145,6 @@ final class AgentCore: Sendable {
         guard let session = shared.withLock({ $0.session }) else { return }
         session.eventLoop.execute { session.value.checkSilence() }
     }
-
-    var isConnected: Bool { shared.withLock { $0.session != nil } }
 
     /// Calls `body` when a pushed configuration changes the labels.
     func whenLabelsChange(_ body: @escaping @Sendable ([String: String]) -> Void) { shared.withLock { $0.onLabels = body } }
