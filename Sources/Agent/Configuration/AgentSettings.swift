@@ -13,7 +13,7 @@ extension AgentConfiguration {
             "servers", flag: "server", \.servers, placeholder: "host:port",
             help: "A node's native port. With several, the agent uses the first it reaches and fails over to the next, in order, then round again."),
         .text("id", \.id, placeholder: "name", shownDefault: "the host name", help: "The daemon id sent at HELLO; the default is the host name."),
-        .text("region", \.region, placeholder: "name", help: "The region sent at HELLO."),
+        .text("region", \.region, placeholder: "name", shownDefault: "(none)", help: "The region sent at HELLO."),
         .list("labels", flag: "label", \.labels, placeholder: "key=value", help: "A label sent at HELLO (task selectors match them)."),
         .text("token", \.token, placeholder: "token", help: "The token the node requires at HELLO, if it requires one."),
     ])
