@@ -43,32 +43,15 @@ public struct AgentLogHandler: LogHandler {
     }
 
     static func json(time: String, level: Logger.Level, message: String, fields: Logger.Metadata) -> String {
-        var parts = ["\"ts\":\(jsonString(time))", "\"level\":\(jsonString("\(level)"))", "\"msg\":\(jsonString(message))"]
-        for (key, value) in fields.sorted(by: { $0.key < $1.key }) { parts.append("\(jsonString(key)):\(jsonString("\(value)"))") }
+        var parts = ["\"ts\":\(RecordJSON.quoted(time))", "\"level\":\(RecordJSON.quoted("\(level)"))", "\"msg\":\(RecordJSON.quoted(message))"]
+        for (key, value) in fields.sorted(by: { $0.key < $1.key }) { parts.append("\(RecordJSON.quoted(key)):\(RecordJSON.quoted("\(value)"))") }
         return "{" + parts.joined(separator: ",") + "}"
     }
 
-    /// Bare when it needs no quoting, else quoted with `"`, `\` and control characters escaped.
+    /// Bare when it needs no quoting, else a JSON string (``RecordJSON/quoted(_:)``).
     static func logfmtValue(_ value: String) -> String {
         let bare = !value.isEmpty && value.unicodeScalars.allSatisfy { $0.value > 0x20 && $0 != "\"" && $0 != "=" && $0 != "\\" && $0.value != 0x7F }
-        return bare ? value : jsonString(value)
+        return bare ? value : RecordJSON.quoted(value)
     }
 
-    static func jsonString(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
 }
