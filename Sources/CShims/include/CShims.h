@@ -4,7 +4,7 @@
  * Compression (lz4, zstd) into caller-owned buffers with reusable contexts, CRC32C with a
  * hardware path chosen at run time, memory-mapped segment files, and the batch header v2
  * layout with its encoder and checker (docs/wal-format.md is the byte-by-byte reference),
- * and the one process-spawning call Swift's Glibc module lacks.
+ * UTF-8 validation, and the one process-spawning call Swift's Glibc module lacks.
  *
  * Conventions (as lz4.h):
  *   - every exported symbol starts with hy_ / HY_;
@@ -274,6 +274,11 @@ void hy_segment_close(hy_segment *seg);
 /*! hy_fsync_directory() : fsyncs a directory so renames and creations in it are durable.
  *  @return : HY_OK, or HY_EIO with errno set. */
 int hy_fsync_directory(const char *path);
+
+/*! hy_utf8_valid() :
+ *  @return : 1 when [data, data + len) is well-formed UTF-8 (RFC 3629: no overlongs, surrogates
+ *            or values past U+10FFFF), else 0. ASCII is checked 32 bytes at a time. */
+int hy_utf8_valid(const void *data, size_t len);
 
 /*! hy_errno() : the calling thread's errno, for messages after an HY_EIO. */
 int hy_errno(void);
