@@ -52,7 +52,7 @@ public struct InputBatcher: RecordSink {
     func isDue(now monotonic: Int64) -> Bool {
         let pending = payloads.shards[0]
         return pending.count > 0
-            && (pending.payload.count >= batchBytes || pending.count >= Self.maxRecords || monotonic - openedAt >= lingerNanoseconds)
+            && (pending.byteCount >= batchBytes || pending.count >= Self.maxRecords || monotonic - openedAt >= lingerNanoseconds)
     }
 
     /// The most records in one batch (a BATCH's `record_count` is at most 65,535).
@@ -62,7 +62,7 @@ public struct InputBatcher: RecordSink {
     var recordRoom: Int { max(1, Self.maxRecords - payloads.shards[0].count) }
 
     /// Bytes the open batch may still take before it is full (at least 1).
-    var room: Int { max(1, batchBytes - payloads.shards[0].payload.count) }
+    var room: Int { max(1, batchBytes - payloads.shards[0].byteCount) }
 
     /// Spools the open batch, if it holds records, after writing `checkpoint` (where the reader
     /// stands right after them) to `journal` under the batch's producer sequence. Without
@@ -75,8 +75,8 @@ public struct InputBatcher: RecordSink {
             }
             return
         }
-        // The payload moves out and back: the spool copies it, so the same buffer (and its
-        // pages) takes the next batch instead of a fresh allocation per batch.
+        // The payload moves out and back: the spool copies it, so the same buffer (its pages and
+        // its size as room) takes the next batch instead of a fresh allocation per batch.
         guard var draft = payloads.take(shard: 0, codec: codec, replacement: spare) else { return }
         spare = []
         draft.producerID = producerID
@@ -91,7 +91,6 @@ public struct InputBatcher: RecordSink {
         nextSequence += 1
         spooled += draft.recordCount
         spare = draft.payload
-        spare.removeAll(keepingCapacity: true)
     }
 
     // MARK: RecordSink

@@ -84,7 +84,7 @@ public struct BatchingSink: RecordSink {
         counters[listener.rawValue].records &+= 1
         counters[listener.rawValue].bytes &+= bytes
         sources.count(openSource, records: 1, bytes: bytes, at: receivedAt)
-        if payloads.shards[shard].payload.count >= limits.batchBytes { seal(shard) }
+        if payloads.shards[shard].byteCount >= limits.batchBytes { seal(shard) }
     }
 
     public mutating func reject(_ reason: StaticString, sample: ByteView) {
