@@ -125,9 +125,22 @@ import CShims
     @inlinable public static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
 
     /// Whether the bytes are well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF).
-    /// One pass in C (`hy_utf8_valid`), ASCII 32 bytes at a time.
+    ///
+    /// Inline while the bytes are ASCII (short strings pay no call); from the first other byte
+    /// on, one pass in C (`hy_utf8_valid`, ASCII 32 bytes at a time).
+    @inlinable
     public var isValidUTF8: Bool {
-        unsafe hy_utf8_valid(base, count) != 0
+        guard let base = unsafe base else { return true }
+        var i = 0
+        while i + 8 <= count, unsafe base.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { i += 8 }
+        while i < count, unsafe base.load(fromByteOffset: i, as: UInt8.self) < 0x80 { i += 1 }
+        if i == count { return true }
+        return unsafe Self.isValidUTF8(base + i, count: count - i)
+    }
+
+    @usableFromInline
+    static func isValidUTF8(_ start: UnsafeRawPointer, count: Int) -> Bool {
+        unsafe hy_utf8_valid(start, count) != 0
     }
 
     /// Parses an optionally signed decimal integer filling the whole view; `nil` on anything

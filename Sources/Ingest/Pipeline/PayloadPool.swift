@@ -15,12 +15,11 @@ public final class PayloadPool: Sendable {
         self.capacity = capacity
     }
 
-    /// An empty buffer with at least the pool's capacity.
+    /// A buffer with at least the pool's capacity, for ``ShardedPayloads`` to write over (its
+    /// size is room, its bytes are not cleared). A fresh one only reserves its capacity: an
+    /// event loop that never batches never touches its pages.
     func take() -> [UInt8] {
-        if var buffer = buffers.withLock({ $0.popLast() }) {
-            buffer.removeAll(keepingCapacity: true)
-            return buffer
-        }
+        if let buffer = buffers.withLock({ $0.popLast() }) { return buffer }
         var fresh: [UInt8] = []
         fresh.reserveCapacity(capacity)
         return fresh

@@ -159,10 +159,11 @@ public struct ShardedPayloads {
         }
     }
 
-    /// Grows the shard's storage to at least `size` bytes, doubling so that growth is rare.
+    /// Grows the shard's storage to at least `size` bytes: into its spare capacity first, else
+    /// doubling, so that growth is rare.
     mutating func grow(shard: Int, to size: Int) {
         let current = shards[shard].storage.count
-        let target = max(size, current * 2, 4096)
+        let target = max(size, shards[shard].storage.capacity, current * 2, 4096)
         shards[shard].storage.append(contentsOf: repeatElement(0, count: target - current))
     }
 
