@@ -30,6 +30,7 @@ let package = Package(
         .library(name: "Wire", targets: ["Wire"]),
         .library(name: "Ingest", targets: ["Ingest"]),
         .library(name: "Control", targets: ["Control"]),
+        .library(name: "Query", targets: ["Query"]),
         .library(name: "Agent", targets: ["Agent"]),
         .library(name: "Workload", targets: ["Workload"]),
     ],
@@ -78,6 +79,9 @@ let package = Package(
             ],
             swiftSettings: unsafeCodeSettings
         ),
+        // Log filters and scans over the WAL: `hypha query`, the /api/v1/logs endpoints. Raw
+        // pointers for POSIX regular expressions (regcomp/regexec).
+        .target(name: "Query", dependencies: ["Platform", "WAL"], swiftSettings: unsafeCodeSettings),
         // Registry, health, alerts, tasks under leases, configuration rollouts, the control store.
         .target(
             name: "Control",
@@ -195,6 +199,11 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QueryTests",
+            dependencies: ["Query", "Platform", "WAL", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
