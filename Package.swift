@@ -154,7 +154,7 @@ let package = Package(
         .executableTarget(
             name: "hypha",
             dependencies: [
-                "WAL", "Server", "Agent", "Settings", "Workload", "Bench",
+                "WAL", "Query", "Server", "Agent", "Settings", "Workload", "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
