@@ -118,7 +118,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Platform", "WAL", "Ingest", "Control", "Settings",
+                "Platform", "WAL", "Ingest", "Control", "Query", "Settings",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
