@@ -90,6 +90,8 @@ struct QueryLogs: AsyncParsableCommand {
     @Option(help: "Print at most this many records.") var limit = 100
     @Option(help: "text or json.") var format: OutputFormat = .text
     @Flag(help: "Oldest first.") var reverse = false
+    @Flag(help: "Print what the scan read and skipped, and its speed, on standard error (--data only).")
+    var statistics = false
     @Argument(help: "The filter (default: every log record).") var expression: String = ""
 
     func validate() throws {
@@ -104,7 +106,10 @@ struct QueryLogs: AsyncParsableCommand {
             matches = try await RemoteQuery(server: server).logs(parameters)
         } else {
             let query = try source.query(expression)
-            matches = try await source.scanner.search(query, order: reverse ? .oldestFirst : .newestFirst, limit: limit).records
+            let started = MonotonicClock.nanoseconds()
+            let result = try await source.scanner.search(query, order: reverse ? .oldestFirst : .newestFirst, limit: limit)
+            matches = result.records
+            if statistics { Self.report(result.statistics, seconds: Double(MonotonicClock.nanoseconds() - started) / 1e9) }
         }
         var output = OutputBuffer()
         for match in matches {
@@ -113,6 +118,15 @@ struct QueryLogs: AsyncParsableCommand {
                 : RecordText.line(match.record))
         }
         output.flush()
+    }
+}
+
+extension QueryLogs {
+    /// `--statistics`: counts and speed on standard error.
+    static func report(_ s: ScanStatistics, seconds: Double) {
+        let line = "shards \(s.shards) batches read \(s.batchesRead) skipped \(s.batchesSkipped) records scanned \(s.recordsScanned) "
+            + "matched \(s.recordsMatched) bytes \(s.bytesScanned) in " + String(format: "%.3f s (%.0f MB/s uncompressed)\n", seconds, Double(s.bytesScanned) / max(seconds, 1e-9) / 1e6)
+        FileHandle.standardError.write(Data(line.utf8))
     }
 }
 

@@ -53,7 +53,7 @@ final class FilterMatcher {
             return layout.facility <= 23 && comparison.holds(layout.facility, threshold)
         case .number(let key, let comparison, let threshold):
             return layout.firstField(in: body) { k, v in
-                guard equal(k, key), let number = v.parseDouble() else { return false }
+                guard bytesEqual(k, key), let number = v.parseDouble() else { return false }
                 return comparison.holds(number, threshold)
             }
         }
@@ -66,15 +66,8 @@ final class FilterMatcher {
         case .host: return test(body[layout.host])
         case .app: return test(body[layout.app])
         case .message: return test(body[layout.message])
-        case .field(let key): return layout.firstField(in: body) { k, v in equal(k, key) && test(v) }
+        case .field(let key): return layout.firstField(in: body) { k, v in bytesEqual(k, key) && test(v) }
         }
-    }
-
-    @inline(__always)
-    private static func equal(_ view: ByteView, _ bytes: [UInt8]) -> Bool {
-        guard view.count == bytes.count else { return false }
-        for i in 0 ..< bytes.count where view[i] != bytes[i] { return false }
-        return true
     }
 
     private static func compile(_ expression: FilterExpression) -> Node {

@@ -56,3 +56,11 @@ struct LogLayout {
         return start ..< start + Int(n)
     }
 }
+
+/// Whether `view` holds exactly `bytes` (no allocation, for field names in the scan loop).
+@inline(__always)
+func bytesEqual(_ view: ByteView, _ bytes: [UInt8]) -> Bool {
+    guard view.count == bytes.count else { return false }
+    for i in 0 ..< bytes.count where view[i] != bytes[i] { return false }
+    return true
+}

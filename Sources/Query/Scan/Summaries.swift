@@ -57,7 +57,7 @@ struct ValueCounter: RecordCollector {
         case .field:
             var found: [UInt8]?
             _ = layout.firstField(in: body) { k, v in
-                guard k.count == key.count, k.bytes == key else { return false }
+                guard bytesEqual(k, key) else { return false }
                 found = v.bytes
                 return true
             }
