@@ -30,6 +30,7 @@ let package = Package(
         .library(name: "Wire", targets: ["Wire"]),
         .library(name: "Ingest", targets: ["Ingest"]),
         .library(name: "Control", targets: ["Control"]),
+        .library(name: "Query", targets: ["Query"]),
         .library(name: "Agent", targets: ["Agent"]),
         .library(name: "Workload", targets: ["Workload"]),
     ],
@@ -78,6 +79,9 @@ let package = Package(
             ],
             swiftSettings: unsafeCodeSettings
         ),
+        // Log filters and scans over the WAL: `hypha query`, the /api/v1/logs endpoints. Raw
+        // pointers for POSIX regular expressions (regcomp/regexec).
+        .target(name: "Query", dependencies: ["Platform", "WAL"], swiftSettings: unsafeCodeSettings),
         // Registry, health, alerts, tasks under leases, configuration rollouts, the control store.
         .target(
             name: "Control",
@@ -114,7 +118,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Platform", "WAL", "Ingest", "Control", "Settings",
+                "Platform", "WAL", "Ingest", "Control", "Query", "Settings",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -150,7 +154,7 @@ let package = Package(
         .executableTarget(
             name: "hypha",
             dependencies: [
-                "WAL", "Server", "Agent", "Settings", "Workload", "Bench",
+                "WAL", "Query", "Server", "Agent", "Settings", "Workload", "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -195,6 +199,11 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QueryTests",
+            dependencies: ["Query", "Platform", "WAL", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

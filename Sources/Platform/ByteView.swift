@@ -89,6 +89,26 @@ import CShims
         return unsafe UnsafeRawPointer(hit) - base
     }
 
+    /// The first index at or after `start` where the bytes of `needle` begin (memmem), `nil`
+    /// when they do not occur; an empty needle is found at `start`.
+    /// - Complexity: O(count) for the short needles of text search (glibc's two-way memmem).
+    public func firstIndex(of needle: [UInt8], from start: Int = 0) -> Int? {
+        guard start <= count else { return nil }
+        guard !needle.isEmpty else { return start }
+        guard needle.count <= count - start, let base = unsafe base else { return nil }
+        return unsafe needle.withUnsafeBytes { n -> Int? in
+            guard let hit = unsafe hy_find(base + start, count - start, n.baseAddress!, n.count) else { return nil }
+            return unsafe UnsafeRawPointer(hit) - base
+        }
+    }
+
+    /// Calls `body` with the viewed bytes, for a C function that takes a pointer and a length.
+    /// - Warning: Do not let the pointer escape `body`.
+    @inlinable
+    public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        try unsafe body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+
     /// Whether the bytes equal `other`.
     @inlinable
     public func elementsEqual(_ other: ByteView) -> Bool {

@@ -25,6 +25,8 @@ struct APIError: HTTPResponseError, CustomStringConvertible, Sendable {
     let status: HTTPResponse.Status
     /// The body of the answer.
     let body: Body
+    /// Seconds after which the client may retry (`Retry-After`), for a `503` that will pass.
+    var retryAfter: Int?
 
     /// An error answered with `status` and `{"error": message}`.
     init(_ status: HTTPResponse.Status, _ message: String) {
@@ -55,6 +57,7 @@ struct APIError: HTTPResponseError, CustomStringConvertible, Sendable {
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var response = try context.responseEncoder.encode(body, from: request, context: context)
         response.status = status
+        if let retryAfter { response.headers[.retryAfter] = "\(retryAfter)" }
         return response
     }
 }

@@ -120,6 +120,7 @@ struct NodeParts {
         ControlAPI(control: control, coordinator: coordinator, alerts: alerts).add(to: router, admin: admin)
         TasksAPI(coordinator: coordinator).add(to: router, admin: admin)
         ConfigAPI(coordinator: coordinator).add(to: router, admin: admin)
+        LogsAPI(dataDirectory: configuration.dataDirectory, limits: configuration.queries).add(to: router)
         return router
     }
 

@@ -51,6 +51,8 @@ public struct ServeConfiguration: Sendable {
     public var heartbeatInterval: Duration = .seconds(5)
     /// Tasks kept at most, terminated ones until retention drops them (default 100,000).
     public var maxTasks = 100_000
+    /// Bounds of the log queries of the HTTP API (`/api/v1/logs/…`).
+    public var queries = QueryLimits()
 
     /// Every default.
     public init() {}
@@ -72,4 +74,21 @@ public struct ServeConfiguration: Sendable {
 public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// How much the log queries of the HTTP API may take (docs/query.md, "Limits").
+public struct QueryLimits: Sendable, Equatable {
+    /// Queries that scan at once; more are answered 503 with Retry-After (default 2).
+    public var concurrency = 2
+    /// Threads one query scans with, at nice 10 so ingestion keeps the CPU (default: half the
+    /// cores, at least one).
+    public var threads = max(1, System.coreCount / 2)
+    /// The largest `limit` a search may ask for (default 10,000).
+    public var maxRows = 10_000
+    /// The largest answer, in bytes of JSON (default 16 MiB).
+    public var maxResponseBytes = 16 << 20
+    /// How long one query may scan (default 30 s).
+    public var timeout: Duration = .seconds(30)
+
+    public init() {}
 }

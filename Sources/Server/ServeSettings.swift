@@ -10,7 +10,7 @@ extension ServeConfiguration {
     /// from here.
     public static let settings = SettingsTable<ServeConfiguration>(
         [nodeSettings, listenerSettings] + WALOptions.settings.lifted(into: \.wal).groups
-            + [batchingSettings, limitSettings, authenticationSettings, healthSettings, alertSettings, taskSettings])
+            + [batchingSettings, limitSettings, querySettings, authenticationSettings, healthSettings, alertSettings, taskSettings])
 
     private typealias Group = SettingsTable<ServeConfiguration>.Group
 
@@ -64,6 +64,24 @@ extension ServeConfiguration {
         .bytes(
             "limits.body_mib", flag: "max-body-mib", \.maxBodyBytes, unit: .mebibytes, in: 1 ... 4096,
             help: "Largest HTTP request body (POST /write)."),
+    ])
+
+    private static let querySettings = Group("Log queries", [
+        .integer(
+            "query.concurrency", flag: "query-concurrency", \.queries.concurrency, in: 1 ... 64,
+            help: "Log queries (/api/v1/logs/...) that scan at once; more are answered 503 with Retry-After."),
+        .integer(
+            "query.threads", flag: "query-threads", \.queries.threads, in: 1 ... 1024, shownDefault: "half the cores",
+            help: "Threads one log query scans shards with, at nice 10 so ingestion keeps the CPU."),
+        .integer(
+            "query.max_rows", flag: "query-max-rows", \.queries.maxRows, in: 1 ... 1_000_000,
+            help: "The largest limit a log search may ask for; a larger one is answered 422."),
+        .bytes(
+            "query.response_mib", flag: "query-response-mib", \.queries.maxResponseBytes, unit: .mebibytes, in: 1 ... 4096,
+            help: "The largest answer of a log query; a larger one is answered 413."),
+        .duration(
+            "query.timeout_s", flag: "query-timeout-s", \.queries.timeout, unit: .seconds, in: 1 ... 86_400,
+            help: "How long a log query may scan before it is answered 503."),
     ])
 
     private static let authenticationSettings = Group("Authentication", [

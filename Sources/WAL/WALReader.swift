@@ -1,4 +1,4 @@
-import Platform
+public import Platform
 /// One batch handed to a ``WALReader`` visitor. Valid only inside the visit.
 public struct ReadBatch {
     public let header: BatchHeader
@@ -75,6 +75,18 @@ public final class WALReader {
     /// bytes), copied out: for sending a batch on without recompressing it.
     public func storedPayload(of batch: ReadBatch) -> [UInt8] {
         batch.file.read(at: batch.offset + BatchHeader.size, count: Int(batch.header.storedLength))
+    }
+
+    /// Decompresses `batch` and calls `body` with a view of its payload: the encoded records
+    /// back to back (docs/wal-format.md, "Records"), for scans that look at record bytes
+    /// without decoding them. The view is valid only inside `body`.
+    /// - Throws: ``BatchDamage/badPayload`` when the payload does not decode, or what `body`
+    ///   throws.
+    public func withPayload<R>(of batch: ReadBatch, _ body: (ByteView) throws -> R) throws -> R {
+        let count = try batch.file.decodePayload(of: batch.header, at: batch.offset, context: context, into: &buffer)
+        return try unsafe buffer.withUnsafeBytes { all in
+            try body(unsafe ByteView(UnsafeRawBufferPointer(rebasing: all[0 ..< count])))
+        }
     }
 
     /// Decompresses `batch` and returns a cursor over its records.

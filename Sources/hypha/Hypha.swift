@@ -7,8 +7,8 @@ struct Hypha: AsyncParsableCommand {
         abstract: "Log and metrics ingestion with a durable, shard-aware write-ahead log.",
         discussion: """
             One binary does all of it. `hypha serve` runs a node on a data directory (the embedded \
-            default: ./hypha-data, loopback only); `hypha wal` reads a data directory offline.
+            default: ./hypha-data, loopback only); `hypha query` searches the stored logs; `hypha wal` reads a data directory offline.
             """,
-        subcommands: [Serve.self, AgentCommand.self, WAL.self, BenchCommand.self]
+        subcommands: [Serve.self, AgentCommand.self, QueryCommand.self, WAL.self, BenchCommand.self]
     )
 }

@@ -302,10 +302,24 @@ int hy_spawn_addchdir(void *actions, const char *path);
  *  @return : 0, or -1 with errno set (EMFILE, ENFILE, EINVAL). Thread-safe. */
 int hy_pipe2(int fds[2], int flags);
 
+/* ---- Scans ------------------------------------------------------------------------------ */
+
+/*! hy_find() : the first occurrence of the `needle_len` bytes at `needle` in the
+ *  `haystack_len` bytes at `haystack` (glibc's memmem, a two-way search).
+ *  @return : a pointer into `haystack`, or NULL when there is none. An empty needle is found
+ *            at `haystack`. Reads nothing outside the two ranges; thread-safe. */
+const void *hy_find(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len);
+
 /* ---- Threads ---------------------------------------------------------------------------- */
 
 /** Names the calling thread (at most 15 bytes are kept), for top -H, perf and /proc. */
 void hy_thread_set_name(const char *name);
+
+/*! hy_thread_set_niceness() : sets the calling thread's (not the process's) nice value
+ *  (Linux keeps one per thread), so background work such as a query scan yields the CPU to
+ *  the ingest threads. `nice` is -20 … 19; raising it needs no privilege.
+ *  @return : HY_OK, or HY_EIO with errno set. */
+int hy_thread_set_niceness(int nice);
 
 #ifdef __cplusplus
 }
