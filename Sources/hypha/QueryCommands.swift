@@ -124,7 +124,7 @@ struct QueryLogs: AsyncParsableCommand {
 extension QueryLogs {
     /// `--statistics`: counts and speed on standard error.
     static func report(_ s: ScanStatistics, seconds: Double) {
-        let line = "shards \(s.shards) batches read \(s.batchesRead) skipped \(s.batchesSkipped) records scanned \(s.recordsScanned) "
+        let line = "shards \(s.shards) batches read \(s.batchesRead) skipped \(s.batchesSkipped) ruled out \(s.batchesRuledOut) records scanned \(s.recordsScanned) "
             + "matched \(s.recordsMatched) bytes \(s.bytesScanned) in " + String(format: "%.3f s (%.0f MB/s uncompressed)\n", seconds, Double(s.bytesScanned) / max(seconds, 1e-9) / 1e6)
         FileHandle.standardError.write(Data(line.utf8))
     }

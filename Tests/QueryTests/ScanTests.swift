@@ -75,6 +75,19 @@ struct ScanFixture {
         #expect(found.records.map(\.record) == expected)
     }
 
+    /// A phrase every match must contain rules a batch out with one search over its payload:
+    /// only the batch holding it has its records walked.
+    @Test func aRequiredPhraseRulesOutBatchesThatLackIt() async throws {
+        let fixture = try ScanFixture()
+        defer { fixture.directory.remove() }
+        let found = try await fixture.scanner.search(LogQuery(filter: try LogFilter("\"msg 42 \" and host:h2")), limit: 1000)
+        #expect(found.records.map(\.record) == [ScanFixture.record(42)])
+        #expect(found.statistics.recordsScanned == 10, "one batch of ten walked: \(found.statistics)")
+        #expect(found.statistics.batchesRuledOut == found.statistics.batchesRead - 1)
+        let either = try await fixture.scanner.search(LogQuery(filter: try LogFilter("\"msg 42 \" or host:h2")), limit: 1000)
+        #expect(either.statistics.batchesRuledOut == 0 && either.records.count == 75, "or needs no phrase")
+    }
+
     @Test func timeRangeSkipsBatchesWithoutReadingThem() async throws {
         let fixture = try ScanFixture()
         defer { fixture.directory.remove() }

@@ -19,6 +19,18 @@ indirect enum FilterExpression: Sendable, Equatable {
     case number(String, Comparison, Double)
 }
 
+extension FilterExpression {
+    /// Phrases that every matching record's message contains: a batch whose payload holds one
+    /// of them nowhere cannot match, and its records need not be walked.
+    var requiredPhrases: [[UInt8]] {
+        switch self {
+        case .contains(let needle): needle.isEmpty ? [] : [needle]
+        case .and(let a, let b): a.requiredPhrases + b.requiredPhrases
+        case .all, .or, .not, .glob, .regex, .level, .number: []
+        }
+    }
+}
+
 /// A record field holding text.
 enum TextField: Sendable, Equatable {
     case host

@@ -31,7 +31,7 @@ public enum QueryJSON {
     }
 
     static func statistics(_ s: ScanStatistics) -> String {
-        "{\"shards\":\(s.shards),\"batchesRead\":\(s.batchesRead),\"batchesSkipped\":\(s.batchesSkipped),"
+        "{\"shards\":\(s.shards),\"batchesRead\":\(s.batchesRead),\"batchesSkipped\":\(s.batchesSkipped),\"batchesRuledOut\":\(s.batchesRuledOut),"
             + "\"recordsScanned\":\(s.recordsScanned),\"recordsMatched\":\(s.recordsMatched),\"bytesScanned\":\(s.bytesScanned)}"
     }
 }

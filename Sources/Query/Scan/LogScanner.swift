@@ -155,7 +155,10 @@ public struct LogScanner: Sendable {
         do {
             return try await ShardPool.run(shards: shards, threads: threads, niceness: niceness, control: control) { shard in
                 let reader = try WALReader(dataDirectory: directory)
-                let pass = ShardPass(reader: reader, shard: shard, query: query, matcher: FilterMatcher(query.filter), control: control)
+                let pass = ShardPass(
+                    reader: reader, shard: shard, query: query, matcher: FilterMatcher(query.filter), control: control,
+                    requiredPhrases: query.filter.expression.requiredPhrases
+                )
                 var collector = make()
                 let statistics = try pass.run(into: &collector)
                 return ShardPart(value: finish(collector), statistics: statistics)

@@ -8,7 +8,10 @@ public struct ScanStatistics: Sendable, Equatable {
     /// Batches passed over from their header alone: outside the time range, or unable to
     /// change a bounded answer (newer ones already fill a newest-first limit).
     public var batchesSkipped = 0
-    /// Records looked at in the batches read (log and metric).
+    /// Batches read whose payload lacks a phrase every match must contain: ruled out by one
+    /// search over the payload, their records not walked.
+    public var batchesRuledOut = 0
+    /// Records looked at in the batches read and not ruled out (log and metric).
     public var recordsScanned = 0
     /// Log records that matched the filter and the time range.
     public var recordsMatched = 0
@@ -22,6 +25,7 @@ public struct ScanStatistics: Sendable, Equatable {
         shards += other.shards
         batchesRead += other.batchesRead
         batchesSkipped += other.batchesSkipped
+        batchesRuledOut += other.batchesRuledOut
         recordsScanned += other.recordsScanned
         recordsMatched += other.recordsMatched
         bytesScanned += other.bytesScanned

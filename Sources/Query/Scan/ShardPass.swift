@@ -31,6 +31,8 @@ struct ShardPass {
     let query: LogQuery
     let matcher: FilterMatcher
     let control: ScanControl
+    /// ``FilterExpression/requiredPhrases`` of the query's filter.
+    let requiredPhrases: [[UInt8]]
 
     /// Runs the scan into `collector`.
     /// - Throws: ``LogQueryError`` when the scan was stopped (time limit, another shard's
@@ -54,6 +56,11 @@ struct ShardPass {
                 statistics.batchesRead += 1
                 statistics.bytesScanned += Int(header.uncompressedLength)
                 try reader.withPayload(of: batch) { payload in
+                    // One memmem over the whole payload rules out most batches of a rare phrase.
+                    guard requiredPhrases.allSatisfy({ payload.firstIndex(of: $0) != nil }) else {
+                        statistics.batchesRuledOut += 1
+                        return
+                    }
                     scan(payload, base: header.baseSequence, into: &collector, statistics: &statistics)
                 }
                 return true
