@@ -159,12 +159,11 @@ public struct ShardedPayloads {
         }
     }
 
-    /// Grows the shard's storage to at least `size` bytes: into its spare capacity first, else
-    /// doubling, so that growth is rare.
+    /// Grows the shard's storage to `size` bytes and 64 KiB more. Rare: the storage is kept
+    /// across batches. Only what is grown is touched (the array's own capacity doubles unseen).
     mutating func grow(shard: Int, to size: Int) {
         let current = shards[shard].storage.count
-        let target = max(size, shards[shard].storage.capacity, current * 2, 4096)
-        shards[shard].storage.append(contentsOf: repeatElement(0, count: target - current))
+        shards[shard].storage.append(contentsOf: repeatElement(0, count: size + 65_536 - current))
     }
 
     mutating func openFieldCount(_ shard: Int, at end: Int) {
