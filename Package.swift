@@ -32,6 +32,7 @@ let package = Package(
         .library(name: "Control", targets: ["Control"]),
         .library(name: "Agent", targets: ["Agent"]),
         .library(name: "Workload", targets: ["Workload"]),
+        .library(name: "PromQL", targets: ["PromQL"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -89,6 +90,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The PromQL subset over the WAL's metric samples: parser, series scan, evaluator,
+        // the Prometheus API's JSON.
+        .target(name: "PromQL", dependencies: ["Platform", "WAL"], swiftSettings: swiftSettings),
         // One table per command for its settings: flags, YAML keys, ranges, help and docs.
         .target(
             name: "Settings",
@@ -114,7 +118,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Platform", "WAL", "Ingest", "Control", "Settings",
+                "Platform", "WAL", "Ingest", "Control", "Settings", "PromQL",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -150,7 +154,7 @@ let package = Package(
         .executableTarget(
             name: "hypha",
             dependencies: [
-                "WAL", "Server", "Agent", "Settings", "Workload", "Bench",
+                "WAL", "Server", "Agent", "Settings", "Workload", "Bench", "PromQL", "Platform",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -174,6 +178,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PromQLTests",
+            dependencies: ["PromQL", "WAL", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
