@@ -51,6 +51,12 @@ public struct ServeConfiguration: Sendable {
     public var heartbeatInterval: Duration = .seconds(5)
     /// Tasks kept at most, terminated ones until retention drops them (default 100,000).
     public var maxTasks = 100_000
+    /// Most samples one PromQL query may load from the WAL or return (default 50,000,000).
+    public var queryMaxSamples = 50_000_000
+    /// Longest one PromQL query may run (default 2 minutes).
+    public var queryTimeout: Duration = .seconds(120)
+    /// PromQL queries run at once (default 2); as many more may wait, the rest are refused.
+    public var queryConcurrency = 2
 
     /// Every default.
     public init() {}

@@ -10,7 +10,7 @@ extension ServeConfiguration {
     /// from here.
     public static let settings = SettingsTable<ServeConfiguration>(
         [nodeSettings, listenerSettings] + WALOptions.settings.lifted(into: \.wal).groups
-            + [batchingSettings, limitSettings, authenticationSettings, healthSettings, alertSettings, taskSettings])
+            + [batchingSettings, limitSettings, authenticationSettings, healthSettings, alertSettings, taskSettings, querySettings])
 
     private typealias Group = SettingsTable<ServeConfiguration>.Group
 
@@ -119,6 +119,18 @@ extension ServeConfiguration {
         .integer(
             "max_tasks", \.maxTasks, in: 1 ... 10_000_000,
             help: "Most tasks kept; terminated ones count until they are dropped, an hour after they end."),
+    ])
+
+    private static let querySettings = Group("Metric queries", [
+        .integer(
+            "query.max_samples", flag: "query-max-samples", \.queryMaxSamples, in: 1 ... 2_000_000_000,
+            help: "Most samples one PromQL query (/api/v1/query, /api/v1/query_range, /api/v1/series) may load or return; past it the query fails (errorType execution)."),
+        .duration(
+            "query.timeout_s", flag: "query-timeout-s", \.queryTimeout, unit: .seconds, in: 1 ... 86_400,
+            help: "Longest one PromQL query may run; past it the query fails (errorType timeout)."),
+        .integer(
+            "query.concurrency", flag: "query-concurrency", \.queryConcurrency, in: 1 ... 64,
+            help: "PromQL queries run at once, each on its own thread; as many more may wait, the rest are refused."),
     ])
 
     /// The topology from the entries of `topology:` (shard number: region).

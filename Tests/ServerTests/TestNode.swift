@@ -24,8 +24,9 @@ struct TestNode: Sendable {
     ///   - adminToken: the token mutating routes require, if any.
     ///   - configure: changes to the test configuration, applied last; it may write files
     ///     (a rules file, say) into the node's directory.
+    ///   - setup: `.router` drives the routes in-process; `.live` serves them on a loopback port.
     static func run<Value: Sendable>(
-        adminToken: String? = nil, configure: (inout ServeConfiguration, TemporaryDirectory) throws -> Void = { _, _ in },
+        setup: TestingSetup = .router, adminToken: String? = nil, configure: (inout ServeConfiguration, TemporaryDirectory) throws -> Void = { _, _ in },
         _ test: @Sendable (TestNode, any TestClientProtocol) async throws -> Value
     ) async throws -> Value {
         let directory = TemporaryDirectory("hypha-http")
@@ -42,7 +43,7 @@ struct TestNode: Sendable {
         let node = TestNode(parts: try NodeParts(configuration, logger: quietLogger), directory: directory)
         let application = Application(router: node.parts.router(), logger: quietLogger)
         do {
-            let value = try await application.test(.router) { client in try await test(node, client) }
+            let value = try await application.test(setup) { client in try await test(node, client) }
             try await node.shutDown()
             return value
         } catch {
