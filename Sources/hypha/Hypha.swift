@@ -9,6 +9,9 @@ struct Hypha: AsyncParsableCommand {
             One binary does all of it. `hypha serve` runs a node on a data directory (the embedded \
             default: ./hypha-data, loopback only); `hypha wal` reads a data directory offline.
             """,
-        subcommands: [Serve.self, AgentCommand.self, WAL.self, BenchCommand.self]
+        subcommands: [
+            Serve.self, AgentCommand.self, WAL.self, BenchCommand.self,
+            QueryMetrics.self,  // merged under 'query' later
+        ]
     )
 }
