@@ -52,13 +52,14 @@ enum SeriesScan {
         for result in results.withLock({ $0 }) {
             guard let result else { throw PromQLError(.execution, "a shard scan did not finish") }
             let shard = try result.get()
-            for (i, labels) in shard.labels.enumerated() where !shard.timestamps[i].isEmpty {
+            let samples = shard.grouped()
+            for (i, labels) in shard.labels.enumerated() where !samples.timestamps[i].isEmpty {
                 if let existing = merged[labels] {
-                    out[existing].timestamps += shard.timestamps[i]
-                    out[existing].values += shard.values[i]
+                    out[existing].timestamps += samples.timestamps[i]
+                    out[existing].values += samples.values[i]
                 } else {
                     merged[labels] = out.count
-                    out.append(Series(labels: labels, timestamps: shard.timestamps[i], values: shard.values[i]))
+                    out.append(Series(labels: labels, timestamps: samples.timestamps[i], values: samples.values[i]))
                 }
             }
         }
@@ -72,8 +73,11 @@ private struct ShardSeries {
     let wanted: @Sendable (Labels) -> Bool
     let range: ClosedRange<Int64>
     var labels: [Labels] = []
-    var timestamps: [[Int64]] = []
-    var values: [[Double]] = []
+    /// Every kept sample in read order, as (series, time, value) in three flat arrays: one
+    /// append per sample, grouped by series once at the end (``grouped()``).
+    private var sampleSeries: [Int32] = []
+    private var sampleTimes: [Int64] = []
+    private var sampleValues: [Double] = []
     private var byLabels: [Labels: Int] = [:]
     /// Raw key hash → first entry with that hash.
     private var byHash: [UInt64: Int] = [:]
@@ -136,34 +140,76 @@ private struct ShardSeries {
             guard range.contains(ms) else { continue }
             let series = seriesIndex(hash: sample.2, key: bytes[body.lowerBound + 17 ..< body.upperBound])
             guard series >= 0 else { continue }
-            timestamps[series].append(ms)
-            values[series].append(Double(bitPattern: sample.1))
+            sampleSeries.append(Int32(series))
+            sampleTimes.append(ms)
+            sampleValues.append(Double(bitPattern: sample.1))
             kept += 1
         }
         return kept
     }
 
-    /// FNV-1a 64 of `view[from...]`.
+    /// A 64-bit hash of `view[from...]`, eight bytes at a time (multiply-xorshift mixing).
     private static func hash(_ view: ByteView, from start: Int) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        var h: UInt64 = 0x9e37_79b9_7f4a_7c15 ^ UInt64(view.count - start)
         var i = start
+        while i + 8 <= view.count {
+            h = (h ^ view.word(at: i)) &* 0xff51_afd7_ed55_8ccd
+            h ^= h >> 32
+            i += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
         while i < view.count {
-            h = (h ^ UInt64(view[i])) &* 0x100_0000_01b3
+            tail |= UInt64(view[i]) << shift
+            shift += 8
             i += 1
         }
-        return h
+        h = (h ^ tail) &* 0xc4ce_b9fe_1a85_ec53
+        return h ^ (h >> 29)
+    }
+
+    /// The kept samples of each series, by series number, in read order.
+    func grouped() -> (timestamps: [[Int64]], values: [[Double]]) {
+        var counts = [Int](repeating: 0, count: labels.count)
+        for s in sampleSeries { counts[Int(s)] += 1 }
+        var timestamps = counts.map { n -> [Int64] in
+            var a: [Int64] = []
+            a.reserveCapacity(n)
+            return a
+        }
+        var values = counts.map { n -> [Double] in
+            var a: [Double] = []
+            a.reserveCapacity(n)
+            return a
+        }
+        for i in sampleSeries.indices {
+            let s = Int(sampleSeries[i])
+            timestamps[s].append(sampleTimes[i])
+            values[s].append(sampleValues[i])
+        }
+        return (timestamps, values)
     }
 
     private mutating func seriesIndex(hash: UInt64, key: ArraySlice<UInt8>) -> Int {
         var candidate = byHash[hash] ?? -1
         while candidate >= 0 {
-            if entries[candidate].bytes.elementsEqual(key) { return entries[candidate].series }
+            if entries[candidate].bytes.count == key.count, Self.equal(entries[candidate].bytes, key) { return entries[candidate].series }
             candidate = entries[candidate].next
         }
         let series = newSeries(key: key)
         entries.append(RawKey(bytes: Array(key), series: series, next: byHash[hash] ?? -1))
         byHash[hash] = entries.count - 1
         return series
+    }
+
+    /// `a == b` for two byte strings of equal length.
+    private static func equal(_ a: [UInt8], _ b: ArraySlice<UInt8>) -> Bool {
+        var j = b.startIndex
+        for byte in a {
+            if byte != b[j] { return false }
+            j += 1
+        }
+        return true
     }
 
     /// Decodes a raw key (name, label count, pairs) and finds or makes its series.
@@ -184,8 +230,6 @@ private struct ShardSeries {
         guard wanted(labels) else { return -1 }
         byLabels[labels] = self.labels.count
         self.labels.append(labels)
-        timestamps.append([])
-        values.append([])
         return self.labels.count - 1
     }
 }
