@@ -33,6 +33,7 @@ let package = Package(
         .library(name: "Query", targets: ["Query"]),
         .library(name: "Agent", targets: ["Agent"]),
         .library(name: "Workload", targets: ["Workload"]),
+        .library(name: "PromQL", targets: ["PromQL"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -93,6 +94,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The PromQL subset over the WAL's metric samples: parser, series scan, evaluator,
+        // the Prometheus API's JSON.
+        .target(name: "PromQL", dependencies: ["Platform", "WAL"], swiftSettings: swiftSettings),
         // One table per command for its settings: flags, YAML keys, ranges, help and docs.
         .target(
             name: "Settings",
@@ -118,7 +122,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Platform", "WAL", "Ingest", "Control", "Query", "Settings",
+                "Platform", "WAL", "Ingest", "Control", "Query", "PromQL", "Settings",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -154,7 +158,7 @@ let package = Package(
         .executableTarget(
             name: "hypha",
             dependencies: [
-                "WAL", "Query", "Server", "Agent", "Settings", "Workload", "Bench",
+                "WAL", "Query", "PromQL", "Server", "Agent", "Settings", "Workload", "Bench", "Platform",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -183,6 +187,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PromQLTests",
+            dependencies: ["PromQL", "WAL", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

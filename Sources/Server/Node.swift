@@ -5,6 +5,7 @@ import Ingest
 public import Logging
 import NIOPosix
 import Platform
+import PromQL
 import ServiceLifecycle
 import WAL
 
@@ -58,6 +59,8 @@ struct NodeParts {
     let control: ControlPlaneRuntime
     let coordinator: ControlCoordinator
     let ingest: IngestServer
+    let queryEngine: MetricsQueryEngine
+    let queryRunner: QueryRunner
 
     init(_ configuration: ServeConfiguration, logger: Logger) throws {
         self.configuration = configuration
@@ -87,6 +90,10 @@ struct NodeParts {
             ports: configuration.ports, tokens: configuration.tokens, nodeID: configuration.nodeID, observer: registry,
             control: coordinator, heartbeatMilliseconds: UInt32(configuration.heartbeatInterval.clampedNanoseconds / 1_000_000),
             threads: configuration.threads, logger: logger)
+        queryEngine = MetricsQueryEngine(
+            dataDirectory: configuration.dataDirectory,
+            limits: PromQL.QueryLimits(maxSamples: configuration.queries.maxSamples, timeout: configuration.queries.timeout))
+        queryRunner = QueryRunner(threads: configuration.queries.concurrency, capacity: configuration.queries.concurrency)
     }
 
     /// The node's services, in start order. A graceful shutdown stops them in reverse order,
@@ -121,6 +128,7 @@ struct NodeParts {
         TasksAPI(coordinator: coordinator).add(to: router, admin: admin)
         ConfigAPI(coordinator: coordinator).add(to: router, admin: admin)
         LogsAPI(dataDirectory: configuration.dataDirectory, limits: configuration.queries).add(to: router)
+        MetricsQueryAPI(engine: queryEngine, runner: queryRunner, maxBodyBytes: configuration.maxBodyBytes).add(to: router)
         return router
     }
 

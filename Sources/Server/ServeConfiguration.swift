@@ -51,7 +51,7 @@ public struct ServeConfiguration: Sendable {
     public var heartbeatInterval: Duration = .seconds(5)
     /// Tasks kept at most, terminated ones until retention drops them (default 100,000).
     public var maxTasks = 100_000
-    /// Bounds of the log queries of the HTTP API (`/api/v1/logs/…`).
+    /// Bounds of the queries of the HTTP API (`/api/v1/logs/…` and the PromQL endpoints).
     public var queries = QueryLimits()
 
     /// Every default.
@@ -87,8 +87,10 @@ public struct QueryLimits: Sendable, Equatable {
     public var maxRows = 10_000
     /// The largest answer, in bytes of JSON (default 16 MiB).
     public var maxResponseBytes = 16 << 20
-    /// How long one query may scan (default 30 s).
-    public var timeout: Duration = .seconds(30)
+    /// How long one query may run (default 60 s).
+    public var timeout: Duration = .seconds(60)
+    /// Most samples one PromQL query may load from the WAL or return (default 50,000,000).
+    public var maxSamples = 50_000_000
 
     public init() {}
 }

@@ -66,10 +66,10 @@ extension ServeConfiguration {
             help: "Largest HTTP request body (POST /write)."),
     ])
 
-    private static let querySettings = Group("Log queries", [
+    private static let querySettings = Group("Queries", [
         .integer(
             "query.concurrency", flag: "query-concurrency", \.queries.concurrency, in: 1 ... 64,
-            help: "Log queries (/api/v1/logs/...) that scan at once; more are answered 503 with Retry-After."),
+            help: "Log queries (/api/v1/logs/...) that scan at once, and PromQL queries that run at once (each kind); more log queries are answered 503 with Retry-After, as many more PromQL queries may wait and the rest are refused."),
         .integer(
             "query.threads", flag: "query-threads", \.queries.threads, in: 1 ... 1024, shownDefault: "half the cores",
             help: "Threads one log query scans shards with, at nice 10 so ingestion keeps the CPU."),
@@ -81,7 +81,10 @@ extension ServeConfiguration {
             help: "The largest answer of a log query; a larger one is answered 413."),
         .duration(
             "query.timeout_s", flag: "query-timeout-s", \.queries.timeout, unit: .seconds, in: 1 ... 86_400,
-            help: "How long a log query may scan before it is answered 503."),
+            help: "How long a query may run: a log query is answered 503, a PromQL query fails (errorType timeout)."),
+        .integer(
+            "query.max_samples", flag: "query-max-samples", \.queries.maxSamples, in: 1 ... 2_000_000_000,
+            help: "Most samples one PromQL query (/api/v1/query, /api/v1/query_range, /api/v1/series) may load or return; past it the query fails (errorType execution)."),
     ])
 
     private static let authenticationSettings = Group("Authentication", [

@@ -62,7 +62,9 @@ public enum RecordEncoder {
 /// Each step checks the length prefix against the bytes left, so a corrupt payload ends the
 /// walk with an error instead of reading past the end.
 public struct RecordCursor {
-    @usableFromInline let bytes: [UInt8]
+    /// The decoded payload: ``nextBody()`` returns ranges of it, for readers that pick fields
+    /// out of record bodies themselves (the PromQL scan) instead of decoding whole records.
+    public let bytes: [UInt8]
     @usableFromInline let end: Int
     /// Where the next record's length prefix starts.
     public private(set) var offset: Int

@@ -7,7 +7,7 @@ import WAL
 struct QueryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "query",
-        abstract: "Search log records, count them by value, or draw their histogram.",
+        abstract: "Search log records, count them by value, draw their histogram, or evaluate PromQL over metric samples.",
         discussion: """
             Reads a data directory (--data, also while a node writes it) or asks a node (--server). \
             EXPR is the filter language of docs/query.md, for example:
@@ -22,9 +22,9 @@ struct QueryCommand: AsyncParsableCommand {
             a POSIX extended regular expression (with \\d, \\w, \\s).
 
             Times (--from, --to): RFC 3339 (2026-12-02T07:55:31Z, with an offset or a fraction), a \
-            date, now, now-2h or -15m (units s, m, h, d). Only log records are searched.
+            date, now, now-2h or -15m (units s, m, h, d). logs, top and histogram search log records             only; metrics evaluates PromQL (docs/promql.md) over metric samples only.
             """,
-        subcommands: [QueryLogs.self, QueryTop.self, QueryHistogram.self]
+        subcommands: [QueryLogs.self, QueryTop.self, QueryHistogram.self, QueryMetrics.self]
     )
 }
 

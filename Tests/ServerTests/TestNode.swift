@@ -25,6 +25,7 @@ struct TestNode: Sendable {
     ///   - setup: `.router` (in-process, the default) or `.live` (a real server on loopback).
     ///   - configure: changes to the test configuration, applied last; it may write files
     ///     (a rules file, say) into the node's directory.
+    ///   - setup: `.router` drives the routes in-process; `.live` serves them on a loopback port.
     static func run<Value: Sendable>(
         adminToken: String? = nil, setup: TestingSetup = .router, configure: (inout ServeConfiguration, TemporaryDirectory) throws -> Void = { _, _ in },
         _ test: @Sendable (TestNode, any TestClientProtocol) async throws -> Value
