@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import FoundationNetworking
 import Platform
 import PromQL
 
@@ -68,16 +67,14 @@ struct QueryMetrics: ParsableCommand {
             parameters.append(("time", PrometheusFormat.time(at)))
         }
         let path = range == nil ? "/api/v1/query" : "/api/v1/query_range"
-        guard let url = URL(string: server.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path) else {
-            throw ValidationError("cannot read --server '\(server)' as a URL")
+        guard var components = URLComponents(string: server), let host = components.host else {
+            throw ValidationError("--server must be a URL such as http://127.0.0.1:7401, not '\(server)'")
         }
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        components.path = path
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
-        request.httpBody = Data(parameters.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }.joined(separator: "&").utf8)
-        let body = try HTTPFetch.send(request)
+        let query = parameters.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }.joined(separator: "&")
+        let (_, body) = try HTTPGet.fetch(host: host, port: components.port ?? 80, target: components.percentEncodedPath + "?" + query)
         return try PrometheusResponse.result(from: body)
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import FoundationNetworking
 import PromQL
 
 /// Prints a ``QueryResult`` as a table, CSV or the Prometheus API's JSON.
@@ -68,25 +67,5 @@ enum PrometheusResponse {
             let items = data["result"] as? [[String: Any]] ?? []
             return .matrix(items.map { RangeSeries(labels: labels($0["metric"]), points: (($0["values"] as? [Any]) ?? []).compactMap(point)) })
         }
-    }
-}
-
-/// One blocking HTTP request with URLSession.
-enum HTTPFetch {
-    static func send(_ request: URLRequest) throws -> Data {
-        let done = DispatchSemaphore(value: 0)
-        let box = Box()
-        URLSession.shared.dataTask(with: request) { data, _, error in
-            box.outcome = error.map { .failure($0) } ?? .success(data ?? Data())
-            done.signal()
-        }.resume()
-        done.wait()
-        return try box.outcome.get()
-    }
-
-    /// The answer, written by URLSession's thread before the semaphore is signalled and read
-    /// after it is waited for.
-    private final class Box: @unchecked Sendable {
-        var outcome: Result<Data, any Error> = .failure(PrometheusResponse.Failure(description: "no answer"))
     }
 }

@@ -33,6 +33,12 @@ import TestSupport
         let expected = [#"{room="x"} =>"#, "2 @[1700000000]", "6 @[1700000020]", "10 @[1700000040]", #"{room="y"} =>"#, "100 @[1700000040]"]
         #expect(range.status == 0 && expected.allSatisfy(range.stdout.contains), "\(range.stdout) \(range.stderr)")
 
+        // hypha's own client asks the same API and prints what promtool printed.
+        let ours = try runHypha(["query", "metrics", "--server", url, "--time", "1700000060", "--format", "csv", "increase(requests_total[70s])"])
+        #expect(ours.status == 0 && ours.stdout.contains(#"{host=""a""}"#) && ours.stdout.hasSuffix(",55\n"), "\(ours.stdout) \(ours.stderr)")
+        let refused = try runHypha(["query", "metrics", "--server", url, "histogram_quantile(0.9, temp)"])
+        #expect(refused.status != 0 && refused.stderr.contains("not supported"), "\(refused.stdout) \(refused.stderr)")
+
         let unsupported = try runProcess(Self.promtool, ["query", "instant", url, "histogram_quantile(0.9, temp)"])
         #expect(unsupported.status != 0 && unsupported.stderr.contains("not supported"), "\(unsupported.stdout) \(unsupported.stderr)")
         node.stop()
