@@ -162,12 +162,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings,
-            // A release binary carries the Swift runtime and Foundation inside it: only the
-            // pages it touches are resident and nothing is relocated at start-up, which keeps an
-            // agent on every host ~3.5 MiB smaller (docs/benchmarks.md, "The agent") and lets
-            // the binary be copied to a host without the toolchain's libraries.
-            linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
+            swiftSettings: swiftSettings
         ),
         // What every test target shares: temporary directories, waiting without fixed sleeps,
         // the binary runner, quiet loggers.
