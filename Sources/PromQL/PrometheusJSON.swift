@@ -1,3 +1,4 @@
+import WAL
 /// The bodies of the Prometheus HTTP API's answers, written by hand so that their shape is
 /// exactly Prometheus': `{"status":"success","data":…}` and
 /// `{"status":"error","errorType":"…","error":"…"}`.
@@ -26,38 +27,19 @@ public enum PrometheusJSON {
 
     /// The answer to `/api/v1/labels` and `/api/v1/label/<name>/values`: a list of strings.
     public static func success(strings: [String]) -> String {
-        #"{"status":"success","data":["# + strings.map(quoted).joined(separator: ",") + "]}"
+        #"{"status":"success","data":["# + strings.map(RecordJSON.quoted).joined(separator: ",") + "]}"
     }
 
     /// An error answer.
     public static func failure(_ error: PromQLError) -> String {
-        #"{"status":"error","errorType":"# + quoted(error.kind.rawValue) + #","error":"# + quoted(error.message) + "}"
+        #"{"status":"error","errorType":"# + RecordJSON.quoted(error.kind.rawValue) + #","error":"# + RecordJSON.quoted(error.message) + "}"
     }
 
     static func point(_ t: Int64, _ v: Double) -> String {
-        "[" + PrometheusFormat.time(t) + "," + quoted(PrometheusFormat.value(v)) + "]"
+        "[" + PrometheusFormat.time(t) + "," + RecordJSON.quoted(PrometheusFormat.value(v)) + "]"
     }
 
     static func labels(_ labels: Labels) -> String {
-        "{" + labels.pairs.map { quoted($0.name) + ":" + quoted($0.value) }.joined(separator: ",") + "}"
-    }
-
-    /// A JSON string literal.
-    public static func quoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        "{" + labels.pairs.map { RecordJSON.quoted($0.name) + ":" + RecordJSON.quoted($0.value) }.joined(separator: ",") + "}"
     }
 }
